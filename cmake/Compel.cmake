@@ -116,6 +116,10 @@ function(compel_add_blob name)
 
 	set(layout_stamp)
 	if(B_SHARED_HEADERS)
+		if(NOT COMPEL_LAYOUT)
+			message(FATAL_ERROR "compel_add_blob(${name}): SHARED_HEADERS need compel-layout, "
+				"which this SDK lacks (it is built only natively, with libclang)")
+		endif()
 		compel_arch_of_processor(host ${CMAKE_SYSTEM_PROCESSOR})
 		set(triples ${COMPEL_TRIPLE_${host}})
 		foreach(arch IN LISTS B_ARCH)

@@ -31,7 +31,11 @@ static int fail(const char *blob, const char *what)
 	return 1;
 }
 
-/* A random page-aligned address in the lower half of the address space. */
+/*
+ * A random page-aligned address: above 4 GiB on 64-bit arches so that
+ * relocated words need all 64 bits, and clear of AddressSanitizer's
+ * shadow memory (which ends below 0x10007fff8000).
+ */
 static void *random_address(void)
 {
 	uint64_t r = 0;
@@ -40,7 +44,7 @@ static void *random_address(void)
 		r = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
 	if (sizeof(void *) == 4)
 		return (void *)(uintptr_t)(0x10000000u + ((uint32_t)r & 0x3ffff000u));
-	return (void *)(uintptr_t)(0x100000000ull + (r & 0x3ffffffff000ull));
+	return (void *)(uintptr_t)(0x200000000000ull + (r & 0xfffffff000ull));
 }
 
 static void *map_blob(const struct compel_blob_desc *d)
