@@ -4,6 +4,10 @@
 #   compel_add_blob(NAME
 #       ARCH <x86_64|i386|arm|thumb|aarch64>...   one or more blob arches
 #       SOURCES src...                            C, C++ or assembler (.S)
+#       [PARASITE]                                a blob for compel_infect():
+#                                                 links the std plugin's entry
+#                                                 and command loop; define
+#                                                 parasite_service()
 #       [PLUGINS std|fds|shmem...]                compel plugins to link in
 #       [SHARED_HEADERS hdr...]                   host<->blob headers whose
 #                                                 record layouts must agree
@@ -98,11 +102,53 @@ function(compel_add_plugin name)
 	set_property(GLOBAL APPEND PROPERTY COMPEL_PLUGIN_DEPENDS compel-plugin-${name}-${P_ARCH})
 endfunction()
 
+# compel_check_layout(NAME HEADERS h... ARCH a... [INCLUDE_DIRECTORIES d...]
+#                     [STAMP var])
+# Checks at build time that the structs and unions of the headers have one
+# layout for the host and every arch given; a target NAME-layout does it,
+# and var (if given) receives the stamp file that a step can depend on.
+function(compel_check_layout name)
+	cmake_parse_arguments(L "" "STAMP" "HEADERS;ARCH;INCLUDE_DIRECTORIES" ${ARGN})
+	if(NOT COMPEL_LAYOUT)
+		message(FATAL_ERROR "compel_check_layout(${name}): needs compel-layout, "
+			"which this SDK lacks (it is built only natively, with libclang)")
+	endif()
+	compel_arch_of_processor(host ${CMAKE_SYSTEM_PROCESSOR})
+	set(triples ${COMPEL_TRIPLE_${host}})
+	foreach(arch IN LISTS L_ARCH)
+		_compel_check_arch(${arch})
+		list(APPEND triples ${COMPEL_TRIPLE_${arch}})
+	endforeach()
+	list(REMOVE_DUPLICATES triples)
+	list(TRANSFORM triples PREPEND "--target;" OUTPUT_VARIABLE targets)
+	list(TRANSFORM L_HEADERS REPLACE "^([^/].*)$" "${CMAKE_CURRENT_SOURCE_DIR}/\\1"
+		OUTPUT_VARIABLE headers)
+	list(TRANSFORM L_INCLUDE_DIRECTORIES PREPEND -I OUTPUT_VARIABLE incflags)
+	set(stamp "${CMAKE_CURRENT_BINARY_DIR}/${name}.layout.stamp")
+	add_custom_command(OUTPUT "${stamp}"
+		COMMAND ${COMPEL_LAYOUT} ${targets} -I${COMPEL_INCLUDE_DIR} ${incflags} ${headers}
+		COMMAND "${CMAKE_COMMAND}" -E touch "${stamp}"
+		DEPENDS ${headers} ${COMPEL_HOST_TOOLS_DEPENDS}
+		COMMENT "Checking that ${name}'s shared structs have one layout on every arch"
+		COMMAND_EXPAND_LISTS VERBATIM)
+	add_custom_target(${name}-layout ALL DEPENDS "${stamp}")
+	if(L_STAMP)
+		set(${L_STAMP} "${stamp}" PARENT_SCOPE)
+	endif()
+endfunction()
+
 function(compel_add_blob name)
-	cmake_parse_arguments(B ""
+	cmake_parse_arguments(B "PARASITE"
 		""
 		"ARCH;SOURCES;PLUGINS;SHARED_HEADERS;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;COMPILE_OPTIONS"
 		${ARGN})
+	set(ldflags ${COMPEL_LDFLAGS})
+	if(B_PARASITE)
+		list(APPEND ldflags ${COMPEL_PARASITE_LDFLAGS})
+		if(NOT "std" IN_LIST B_PLUGINS)
+			list(APPEND B_PLUGINS std)
+		endif()
+	endif()
 	if(NOT B_ARCH OR NOT B_SOURCES)
 		message(FATAL_ERROR "compel_add_blob(${name}): ARCH and SOURCES are required")
 	endif()
@@ -116,27 +162,8 @@ function(compel_add_blob name)
 
 	set(layout_stamp)
 	if(B_SHARED_HEADERS)
-		if(NOT COMPEL_LAYOUT)
-			message(FATAL_ERROR "compel_add_blob(${name}): SHARED_HEADERS need compel-layout, "
-				"which this SDK lacks (it is built only natively, with libclang)")
-		endif()
-		compel_arch_of_processor(host ${CMAKE_SYSTEM_PROCESSOR})
-		set(triples ${COMPEL_TRIPLE_${host}})
-		foreach(arch IN LISTS B_ARCH)
-			list(APPEND triples ${COMPEL_TRIPLE_${arch}})
-		endforeach()
-		list(REMOVE_DUPLICATES triples)
-		list(TRANSFORM triples PREPEND "--target;" OUTPUT_VARIABLE targets)
-		list(TRANSFORM B_SHARED_HEADERS REPLACE "^([^/].*)$" "${CMAKE_CURRENT_SOURCE_DIR}/\\1"
-			OUTPUT_VARIABLE headers)
-		list(TRANSFORM incdirs PREPEND -I OUTPUT_VARIABLE incflags)
-		set(layout_stamp "${outdir}/layout.stamp")
-		add_custom_command(OUTPUT "${layout_stamp}"
-			COMMAND ${COMPEL_LAYOUT} ${targets} -I${COMPEL_INCLUDE_DIR} ${incflags} ${headers}
-			COMMAND "${CMAKE_COMMAND}" -E touch "${layout_stamp}"
-			DEPENDS ${headers} ${COMPEL_HOST_TOOLS_DEPENDS}
-			COMMENT "Checking that ${name}'s shared structs have one layout on every arch"
-			COMMAND_EXPAND_LISTS VERBATIM)
+		compel_check_layout(${name} HEADERS ${B_SHARED_HEADERS} ARCH ${B_ARCH}
+			INCLUDE_DIRECTORIES ${incdirs} STAMP layout_stamp)
 	endif()
 
 	set(headers_out)
@@ -157,7 +184,7 @@ function(compel_add_blob name)
 		endforeach()
 		set(elf "${outdir}/${name}.${arch}.elf")
 		add_custom_command(OUTPUT "${elf}"
-			COMMAND "${COMPEL_LLD}" ${COMPEL_LDFLAGS} -T "${COMPEL_LINK_SCRIPT}"
+			COMMAND "${COMPEL_LLD}" ${ldflags} -T "${COMPEL_LINK_SCRIPT}"
 				${objs} --start-group ${libs} --end-group -o "${elf}"
 			DEPENDS ${objs} ${libs} "${COMPEL_LINK_SCRIPT}" ${plugin_targets}
 			COMMENT "Linking blob ${name} (${arch})"

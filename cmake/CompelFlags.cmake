@@ -48,6 +48,10 @@ set(COMPEL_LDFLAGS
 	--no-undefined --build-id=none --hash-style=sysv
 	-e 0) # a blob has exports, not one entry point
 
+# Added for a parasite (compel_add_blob(... PARASITE)): pulls the std
+# plugin's parasite runtime (entry, command and daemon loop) out of libstd.a.
+set(COMPEL_PARASITE_LDFLAGS -u __export_compel_entry)
+
 # The blob arch of code compiled for a CMAKE_SYSTEM_PROCESSOR value (ARM
 # hosts run ARM-mode code).
 function(compel_arch_of_processor out processor)

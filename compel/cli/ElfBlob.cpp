@@ -7,7 +7,7 @@
 #include <libelf.h>
 #include <unistd.h>
 
-#include "Error.h"
+#include <compel/error.hpp>
 #include "format.h"
 
 namespace compel {

@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "Error.h"
+#include <compel/error.hpp>
 #include "format.h"
 
 namespace compel {

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <unistd.h>
 
-#include "Error.h"
+#include <compel/error.hpp>
 #include "compel-config.h"
 
 namespace compel {
@@ -64,6 +64,12 @@ const std::vector<const char *> &cxx_cflags()
 const std::vector<const char *> &ldflags()
 {
 	static const std::vector<const char *> flags = {COMPEL_LDFLAGS};
+	return flags;
+}
+
+const std::vector<const char *> &parasite_ldflags()
+{
+	static const std::vector<const char *> flags = {COMPEL_PARASITE_LDFLAGS};
 	return flags;
 }
 

@@ -29,6 +29,7 @@ const std::vector<const char *> &common_cflags();
 const std::vector<const char *> &c_cflags();   // C sources only
 const std::vector<const char *> &cxx_cflags(); // C++ sources only
 const std::vector<const char *> &ldflags();
+const std::vector<const char *> &parasite_ldflags();
 const char *native_arch();
 const char *version();
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ElfBlob.h"
-#include "Error.h"
+#include <compel/error.hpp>
 #include "HeaderWriter.h"
 #include "SdkLayout.h"
 
@@ -21,7 +21,8 @@ const char kUsage[] =
 	"  cflags               clang flags for C blob sources, includes included\n"
 	"  cxxflags             clang flags for C++ blob sources\n"
 	"  includes             the include directories alone\n"
-	"  ldflags              ld.lld flags and the link script\n"
+	"  ldflags [--parasite] ld.lld flags and the link script; --parasite links the\n"
+	"                       std plugin's entry and command loop, for compel_infect()\n"
 	"  plugins [NAME...]    plugin archives to link (default: std)\n"
 	"  libs                 host linker flags for libcompel\n"
 	"Blobs:\n"
@@ -145,6 +146,10 @@ int run(std::vector<std::string> args)
 		print_words(include_flags(sdk, arch));
 	} else if (cmd == "ldflags") {
 		std::vector<std::string> out(ldflags().begin(), ldflags().end());
+		if (rest.size() == 1 && rest[0] == "--parasite")
+			out.insert(out.end(), parasite_ldflags().begin(), parasite_ldflags().end());
+		else if (!rest.empty())
+			usage_error("ldflags: unknown argument '" + rest[0] + "'");
 		out.push_back("-T");
 		out.push_back(sdk.link_script);
 		print_words(out);

@@ -3,7 +3,8 @@
 the kernel headers of each arch.
 
   gen-syscalls.py TABLE blob ABI OUT      __NR_* and sys_*() wrappers of one ABI (blob side)
-  gen-syscalls.py TABLE host OUT          C++ table for the host (remote syscalls)
+  gen-syscalls.py TABLE ids OUT           enum compel_sys (public C header)
+  gen-syscalls.py TABLE table OUT         per-ABI numbers of each compel_sys (host C++)
   gen-syscalls.py TABLE check CLANG       compare with <asm/unistd.h> of each ABI
 """
 import os
@@ -102,20 +103,27 @@ def gen_blob(calls, abi, out):
     write_if_changed(out, "\n".join(lines))
 
 
-def gen_host(calls, out):
+def gen_ids(calls, out):
+    guard = "COMPEL_SYSCALL_IDS_H"
+    lines = [HEADER, f"#ifndef {guard}", f"#define {guard}", "",
+             "/* Syscalls that compel_syscall() runs in a task of any arch, by name. */",
+             "enum compel_sys {"]
+    lines += [f"\tCOMPEL_SYS_{c.name}," for c in calls]
+    lines += ["\tCOMPEL_SYS_COUNT,", "};", "", f"#endif /* {guard} */", ""]
+    write_if_changed(out, "\n".join(lines))
+
+
+def gen_table(calls, out):
     lines = [HEADER, "#pragma once", "", "#include <array>", "#include <cstdint>", "",
+             "#include <compel/syscall-ids.h>", "",
              "namespace compel {", "",
-             "// Every syscall of syscalls.tbl; Sys::count is their number.",
-             "enum class Sys : uint16_t {"]
-    lines += [f"\t{c.name}," for c in calls]
-    lines += ["\tcount,", "};", "",
-              "// Number of each syscall per ABI, in the order x86_64, i386, arm, aarch64; -1: none.",
-              "inline constexpr std::array<std::array<int16_t, 4>, size_t(Sys::count)> kSyscallNumbers = {{"]
+             "// Number of each compel_sys per ABI, in the order x86_64, i386, arm, aarch64; -1: none.",
+             "inline constexpr std::array<std::array<int16_t, 4>, COMPEL_SYS_COUNT> kSyscallNumbers = {{"]
     for c in calls:
         nums = ", ".join(str(c.numbers[a]) if c.numbers[a] is not None else "-1" for a in ABIS)
         lines.append(f"\t{{{nums}}}, // {c.name}")
     lines += ["}};", "",
-              "inline constexpr std::array<const char *, size_t(Sys::count)> kSyscallNames = {"]
+              "inline constexpr std::array<const char *, COMPEL_SYS_COUNT> kSyscallNames = {"]
     lines += [f"\t\"{c.name}\"," for c in calls]
     lines += ["};", "", "} // namespace compel", ""]
     write_if_changed(out, "\n".join(lines))
@@ -159,8 +167,10 @@ def main(argv):
     cmd, rest = argv[2], argv[3:]
     if cmd == "blob" and len(rest) == 2 and rest[0] in ABIS:
         gen_blob(calls, rest[0], rest[1])
-    elif cmd == "host" and len(rest) == 1:
-        gen_host(calls, rest[0])
+    elif cmd == "ids" and len(rest) == 1:
+        gen_ids(calls, rest[0])
+    elif cmd == "table" and len(rest) == 1:
+        gen_table(calls, rest[0])
     elif cmd == "check" and len(rest) == 1:
         check(calls, rest[0])
     else:

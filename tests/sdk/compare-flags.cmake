@@ -1,4 +1,5 @@
-# cmake -DCOMPEL=... -DARCH=... -DCFLAGS=... -DCXXFLAGS=... -DLDFLAGS=... -P compare-flags.cmake
+# cmake -DCOMPEL=... -DARCH=... -DCFLAGS=... -DCXXFLAGS=... -DLDFLAGS=... -DPARASITE_LDFLAGS=...
+#       -P compare-flags.cmake
 function(expect cmd expected)
 	execute_process(COMMAND "${COMPEL}" --arch ${ARCH} ${cmd}
 		OUTPUT_VARIABLE out OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
@@ -10,3 +11,5 @@ expect(cflags "${CFLAGS}")
 expect(cxxflags "${CXXFLAGS}")
 list(JOIN LDFLAGS " " ld)
 expect(ldflags "${ld}")
+list(JOIN PARASITE_LDFLAGS " " pld)
+expect("ldflags;--parasite" "${pld}")

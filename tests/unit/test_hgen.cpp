@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "ElfBlob.h"
-#include "Error.h"
+#include <compel/error.hpp>
 #include "HeaderWriter.h"
 
 using namespace compel;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -17,6 +18,14 @@ public:
 	{
 	}
 
+	// An error whose message already says what errno means.
+	static Error described(const std::string &what, int err)
+	{
+		Error e(what);
+		e.err_ = err;
+		return e;
+	}
+
 	// errno of the failure, or 0 when it did not come from a syscall.
 	int err() const noexcept { return err_; }
 
@@ -28,7 +37,13 @@ public:
 		return e;
 	}
 
-	static std::string errno_text(int err);
+	// "No such process (ESRCH)"
+	static std::string errno_text(int err)
+	{
+		const char *name = strerrorname_np(err);
+		std::string text = strerror(err);
+		return name ? text + " (" + name + ")" : text;
+	}
 
 private:
 	int err_;

@@ -1,0 +1,470 @@
+#include "Task.h"
+
+#include <algorithm>
+#include <csignal>
+#include <fcntl.h>
+#include <set>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/ptrace.h>
+#include <unistd.h>
+
+#include <compel/error.hpp>
+
+#include "Infection.h"
+#include "ProcFs.h"
+#include "SyscallTable.h"
+#include "format.h"
+
+namespace compel::core {
+
+namespace {
+
+constexpr uint64_t sigbit(int sig) { return 1ull << (sig - 1); }
+
+// While compel runs code in a thread, signals wait: a handler must not run
+// on compel's registers.  The synchronous ones stay unblocked, because the
+// kernel forces them on a fault, and forcing a blocked signal resets its
+// handler to SIG_DFL; being the tracer, compel sees them before any handler.
+constexpr uint64_t kFaultSignals =
+	sigbit(SIGTRAP) | sigbit(SIGSEGV) | sigbit(SIGBUS) | sigbit(SIGILL) | sigbit(SIGFPE) | sigbit(SIGSYS);
+constexpr uint64_t kRunMask = ~kFaultSignals;
+
+// The vDSO is small and present in every task these kernels run: its
+// syscall instructions are found first.  Other code is searched only this far.
+constexpr size_t kMaxSearch = 1 << 20;
+
+} // namespace
+
+void Task::fail(const std::string &what, int err) const { throw Error(format("pid %d: ", pid_) + what, err); }
+
+std::unique_ptr<Task> Task::seize(pid_t pid, unsigned flags)
+{
+	if (pid <= 0)
+		throw Error(format("pid %d: not a process id", pid), EINVAL);
+	ProcStatus st = read_proc_status(pid);
+	if (st.kernel_thread)
+		throw Error(format("pid %d is a kernel thread: it has no user space to run code in", pid), EPERM);
+	if (st.state == 'Z' || st.state == 'X')
+		throw Error(format("pid %d is a zombie: it has exited and waits to be reaped", pid), ESRCH);
+	if (st.tracer)
+		throw Error(format("pid %d is already traced by pid %d", pid, st.tracer), EBUSY);
+	bool one = flags & COMPEL_SEIZE_ONE_THREAD;
+	if (!one && st.tgid != pid)
+		throw Error(format("pid %d is a thread of process %d: seize the process, or this thread "
+				   "alone with COMPEL_SEIZE_ONE_THREAD",
+				   pid, st.tgid),
+			    EINVAL);
+
+	std::unique_ptr<Task> task(new Task(pid));
+	task->seize_threads(one, PTRACE_O_TRACESYSGOOD);
+	task->mem_fd_ = open(format("/proc/%d/mem", pid).c_str(), O_RDWR | O_CLOEXEC);
+	if (task->mem_fd_ < 0)
+		task->fail("cannot open /proc/PID/mem", errno);
+	return task;
+}
+
+void Task::seize_threads(bool one_thread, unsigned long options)
+{
+	// Listing, seizing and stopping until a listing brings nothing new:
+	// stopped threads clone no more, so the last listing is complete.
+	std::set<pid_t> seen;
+	for (bool found = true; found;) {
+		found = false;
+		std::vector<pid_t> tids = one_thread ? std::vector<pid_t>{pid_} : list_threads(pid_);
+		for (pid_t tid : tids) {
+			if (!seen.insert(tid).second)
+				continue;
+			found = true;
+			unsigned long opts = options;
+			try {
+				if (read_proc_status(tid).seccomp)
+					opts |= PTRACE_O_SUSPEND_SECCOMP;
+			} catch (const Error &) {
+				continue; // exited before compel could look at it
+			}
+			auto t = std::make_unique<TracedThread>(tid);
+			try {
+				t->thread.seize(opts);
+			} catch (const Error &e) {
+				if (e.err() == ESRCH && tid != pid_)
+					continue;
+				if (e.err() == EPERM && (opts & PTRACE_O_SUSPEND_SECCOMP))
+					fail(format("thread %d runs under seccomp, and suspending it needs "
+						    "CAP_SYS_ADMIN",
+						    tid),
+					     EPERM);
+				throw e.with_context(format("pid %d", pid_));
+			}
+			threads_.push_back(std::move(t));
+			TracedThread &tt = *threads_.back();
+			tt.thread.interrupt();
+			if (!wait_seized(tt))
+				threads_.pop_back();
+		}
+	}
+	std::stable_partition(threads_.begin(), threads_.end(),
+			      [&](const auto &t) { return t->thread.tid() == pid_; });
+	if (threads_.empty() || threads_.front()->thread.tid() != pid_)
+		fail("its thread group leader is gone", ESRCH);
+}
+
+bool Task::wait_seized(TracedThread &t)
+{
+	for (;;) {
+		Stop s = t.thread.wait();
+		if (s.kind == Stop::Kind::Interrupt) {
+			t.state = COMPEL_TASK_RUNNING;
+			break;
+		}
+		if (s.kind == Stop::Kind::GroupStop) {
+			t.state = COMPEL_TASK_JOB_STOPPED;
+			t.stop_signal = s.sig;
+			break;
+		}
+		if (s.kind == Stop::Kind::Signal) {
+			// The signal was on its way in before compel asked for the stop:
+			// let it arrive; the stop comes next.
+			t.thread.cont(s.sig);
+			continue;
+		}
+		if (s.kind == Stop::Kind::Event) {
+			t.thread.cont(0);
+			continue;
+		}
+		if (t.thread.tid() == pid_)
+			fail("it " + s.describe() + " while compel was stopping it", ESRCH);
+		return false; // a thread that exited meanwhile
+	}
+	t.thread.get_regs(t.regs);
+	t.arch = task_arch_by_regset_size(t.regs.size);
+	if (!t.arch)
+		fail(format("thread %d has %zu bytes of registers: not an arch this host can trace",
+			    t.thread.tid(), t.regs.size),
+		     ENOEXEC);
+	t.syscall_nr = t.arch->interrupted_syscall(t.regs);
+	if (t.syscall_nr >= 0 && t.state == COMPEL_TASK_RUNNING)
+		t.state = COMPEL_TASK_IN_SYSCALL;
+	return true;
+}
+
+Task::~Task()
+{
+	try {
+		detach();
+	} catch (const Error &) {
+		// Unwinding from another error, which is the one to report; detach()
+		// has let every thread go that it could.
+	}
+}
+
+std::vector<pid_t> Task::tids() const
+{
+	std::vector<pid_t> out;
+	for (const auto &t : threads_)
+		out.push_back(t->thread.tid());
+	return out;
+}
+
+TracedThread &Task::thread(pid_t tid) const
+{
+	if (tid == 0)
+		return leader();
+	for (const auto &t : threads_)
+		if (t->thread.tid() == tid)
+			return *t;
+	fail(format("thread %d is not one of its seized threads", tid), ESRCH);
+}
+
+void Task::read_mem(uint64_t addr, void *buf, size_t len)
+{
+	auto *p = static_cast<uint8_t *>(buf);
+	while (len) {
+		ssize_t n = pread(mem_fd_, p, len, off_t(addr));
+		if (n <= 0)
+			fail(format("cannot read %zu bytes of memory at 0x%llx", len, (unsigned long long)addr),
+			     n < 0 ? errno : EIO);
+		p += n, addr += uint64_t(n), len -= size_t(n);
+	}
+}
+
+void Task::write_mem(uint64_t addr, const void *buf, size_t len)
+{
+	auto *p = static_cast<const uint8_t *>(buf);
+	while (len) {
+		ssize_t n = pwrite(mem_fd_, p, len, off_t(addr));
+		if (n <= 0)
+			fail(format("cannot write %zu bytes of memory at 0x%llx", len, (unsigned long long)addr),
+			     n < 0 ? errno : EIO);
+		p += n, addr += uint64_t(n), len -= size_t(n);
+	}
+}
+
+int Task::pidfd()
+{
+	if (pidfd_ < 0) {
+		// Through syscall(): glibc 2.36 declares pidfd_open() without C linkage for C++.
+		pidfd_ = int(::syscall(SYS_pidfd_open, pid_, 0));
+		if (pidfd_ < 0)
+			fail("pidfd_open", errno);
+	}
+	return pidfd_;
+}
+
+uint64_t Task::syscall_ip(const TracedThread &t)
+{
+	if (syscall_ip_)
+		return syscall_ip_;
+	auto insn = t.arch->syscall_insn();
+	unsigned align = t.arch->syscall_insn_align();
+	std::vector<MapEntry> maps = read_maps(pid_);
+	std::stable_partition(maps.begin(), maps.end(), [](const MapEntry &m) { return m.name == "[vdso]"; });
+	for (const MapEntry &m : maps) {
+		if (!m.exec || m.name == "[vsyscall]")
+			continue;
+		std::vector<uint8_t> code(std::min<uint64_t>(m.end - m.start, kMaxSearch));
+		if (pread(mem_fd_, code.data(), code.size(), off_t(m.start)) != ssize_t(code.size()))
+			continue;
+		for (size_t off = 0; off + insn.size() <= code.size(); off += align)
+			if (std::equal(insn.begin(), insn.end(), code.begin() + long(off))) {
+				syscall_ip_ = m.start + off;
+				return syscall_ip_;
+			}
+	}
+	fail("has no syscall instruction in its code for compel to run syscalls with", ENOEXEC);
+}
+
+void Task::prepare(TracedThread &t)
+{
+	if (t.prepared)
+		return;
+	t.sigmask = t.thread.get_sigmask();
+	t.fpu = t.thread.get_regset(t.arch->fpu_regset(), t.arch->fpu_max_size());
+	t.thread.set_sigmask(kRunMask);
+	t.prepared = true;
+}
+
+void Task::restore(TracedThread &t)
+{
+	if (t.in_syscall_stop) {
+		// From a syscall-exit stop, the thread would go straight back to
+		// user space, skipping the restart of the syscall it was interrupted
+		// in.  Have it stop once more, inside the kernel's signal handling
+		// (PTRACE_INTERRUPT), with its own registers back: resuming from
+		// there restarts the syscall as if compel had never stopped it.
+		t.thread.interrupt();
+		t.thread.set_regs(t.regs);
+		t.regs_dirty = false;
+		t.thread.cont(0);
+		for (;;) {
+			Stop s = t.thread.wait();
+			if (s.kind == Stop::Kind::Interrupt || s.kind == Stop::Kind::GroupStop)
+				break;
+			if (!absorb(t, s, Resume::Cont))
+				fail(format("thread %d %s instead of stopping", t.thread.tid(), s.describe().c_str()), EIO);
+		}
+		t.in_syscall_stop = false;
+	}
+	if (t.regs_dirty) {
+		t.thread.set_regs(t.regs);
+		t.regs_dirty = false;
+	}
+	if (t.prepared) {
+		t.thread.set_regset(t.arch->fpu_regset(), t.fpu);
+		t.thread.set_sigmask(t.sigmask);
+		t.prepared = false;
+	}
+}
+
+int64_t Task::syscall(TracedThread &t, compel_sys sys, const uint64_t args[6])
+{
+	if (unsigned(sys) >= COMPEL_SYS_COUNT)
+		fail(format("unknown syscall id %d", int(sys)), EINVAL);
+	long nr = kSyscallNumbers[sys][t.arch->abi_index()];
+	if (nr < 0)
+		fail(format("%s tasks have no syscall %s", t.arch->name(), kSyscallNames[sys]), ENOSYS);
+	if (resumed_)
+		fail("is running: interrupt it before running syscalls in it", EBUSY);
+	uint64_t ip = syscall_ip(t);
+	prepare(t);
+	RegSet r = t.regs;
+	t.arch->set_syscall(r, ip, nr, args);
+	t.thread.set_regs(r);
+	t.regs_dirty = true;
+	// Syscall stops, not a single step: they raise no signal, so nothing of
+	// the victim's signal state changes (a forced SIGTRAP would reset an
+	// ignored one), and every arch has them.
+	for (const char *stop : {"entry", "exit"}) {
+		Stop s = run(t, Resume::Syscall);
+		if (s.kind != Stop::Kind::Syscall)
+			fail(format("thread %d: syscall %s did not reach its %s: the thread %s", t.thread.tid(),
+				    kSyscallNames[sys], stop, s.describe().c_str()),
+			     EFAULT);
+	}
+	t.in_syscall_stop = true;
+	t.thread.get_regs(r);
+	if (t.arch->ip(r) != ip + t.arch->syscall_insn().size())
+		fail(format("thread %d stopped at 0x%llx, not after the syscall instruction at 0x%llx",
+			    t.thread.tid(), (unsigned long long)t.arch->ip(r), (unsigned long long)ip),
+		     EFAULT);
+	return t.arch->syscall_result(r);
+}
+
+int64_t Task::syscall(TracedThread &t, compel_sys sys, std::initializer_list<uint64_t> args)
+{
+	uint64_t a[6] = {};
+	std::copy(args.begin(), args.end(), a);
+	return syscall(t, sys, a);
+}
+
+int64_t Task::syscall(compel_sys sys, std::initializer_list<uint64_t> args) { return syscall(leader(), sys, args); }
+
+int64_t Task::mmap(TracedThread &t, uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
+{
+	// The 32-bit ABIs have mmap2; i386's mmap is old_mmap, which takes a struct.
+	if (kSyscallNumbers[COMPEL_SYS_mmap2][t.arch->abi_index()] < 0)
+		return syscall(t, COMPEL_SYS_mmap, {addr, len, uint64_t(prot), uint64_t(flags), uint64_t(fd), off});
+	if (off % 4096)
+		fail(format("mmap offset 0x%llx is not a multiple of the page size", (unsigned long long)off), EINVAL);
+	return syscall(t, COMPEL_SYS_mmap2, {addr, len, uint64_t(prot), uint64_t(flags), uint64_t(fd), off / 4096});
+}
+
+bool Task::absorb(TracedThread &t, const Stop &s, Resume how)
+{
+	bool aside = false;
+	switch (s.kind) {
+	case Stop::Kind::GroupStop:
+	case Stop::Kind::Interrupt:
+	case Stop::Kind::Event:
+		// Stopped by someone else (SIGSTOP...): the job-control stop
+		// takes hold again when compel detaches.
+		aside = true;
+		break;
+	case Stop::Kind::Signal:
+		// Only the fault signals get through the mask (kRunMask); one that
+		// another process sent is kept, to be sent again after detach.
+		if (siginfo_t si = t.thread.get_siginfo(); si.si_code <= 0 && si.si_pid != pid_) {
+			t.deferred.push_back(s.sig);
+			aside = true;
+		}
+		break;
+	case Stop::Kind::Syscall:
+		break;
+	case Stop::Kind::Exited:
+	case Stop::Kind::Killed:
+		fail(format("thread %d %s while running compel's code", t.thread.tid(), s.describe().c_str()),
+		     ESRCH);
+	}
+	if (aside)
+		how == Resume::Syscall ? t.thread.syscall_step() : t.thread.cont(0);
+	return aside;
+}
+
+Stop Task::run(TracedThread &t, Resume how, bool resume)
+{
+	if (resume) {
+		how == Resume::Syscall ? t.thread.syscall_step() : t.thread.cont(0);
+		t.in_syscall_stop = false;
+	}
+	for (;;) {
+		Stop s = t.thread.wait();
+		if (!absorb(t, s, how))
+			return s;
+	}
+}
+
+void Task::resume()
+{
+	if (infection_)
+		fail("is infected: cure it before letting it run", EBUSY);
+	if (resumed_)
+		return;
+	for (auto &t : threads_) {
+		restore(*t);
+		if (t->state == COMPEL_TASK_JOB_STOPPED) {
+			// Stay in the job-control stop, but let it end (SIGCONT) as usual.
+			if (ptrace(PTRACE_LISTEN, t->thread.tid(), nullptr, nullptr) != 0)
+				fail(format("thread %d: PTRACE_LISTEN", t->thread.tid()), errno);
+		} else {
+			t->thread.cont(0);
+		}
+	}
+	resumed_ = true;
+}
+
+void Task::interrupt()
+{
+	if (!resumed_)
+		return;
+	for (auto &t : threads_)
+		t->thread.interrupt();
+	resumed_ = false;
+	for (auto it = threads_.begin(); it != threads_.end();)
+		it = wait_seized(**it) ? it + 1 : threads_.erase(it);
+	syscall_ip_ = 0; // the task may have remapped its code
+}
+
+Infection &Task::infect(const compel_blob_desc *const *blobs, const compel_infect_opts &opts)
+{
+	if (infection_)
+		fail("is already infected", EBUSY);
+	if (resumed_)
+		fail("is running: interrupt it before infecting it", EBUSY);
+	infection_ = std::make_unique<Infection>(*this, blobs, opts);
+	return *infection_;
+}
+
+void Task::cure()
+{
+	if (!infection_)
+		fail("is not infected", EINVAL);
+	std::unique_ptr<Infection> inf = std::move(infection_);
+	inf->cure();
+}
+
+void Task::detach_thread(TracedThread &t)
+{
+	restore(t);
+	t.thread.detach(0);
+	for (int sig : t.deferred)
+		if (::syscall(SYS_tgkill, pid_, t.thread.tid(), sig) != 0)
+			fail(format("thread %d: cannot send back signal %d (SIG%s) that arrived meanwhile",
+				    t.thread.tid(), sig, sigabbrev_np(sig)),
+			     errno);
+}
+
+void Task::detach()
+{
+	if (threads_.empty())
+		return;
+	std::optional<Error> first;
+	auto keep = [&](const Error &e) {
+		if (!first)
+			first = e;
+	};
+	try {
+		interrupt();
+		if (infection_)
+			cure();
+	} catch (const Error &e) {
+		keep(e);
+		infection_.reset();
+	}
+	for (auto &t : threads_) {
+		try {
+			detach_thread(*t);
+		} catch (const Error &e) {
+			keep(e);
+		}
+	}
+	threads_.clear();
+	if (mem_fd_ >= 0)
+		close(mem_fd_);
+	if (pidfd_ >= 0)
+		close(pidfd_);
+	mem_fd_ = pidfd_ = -1;
+	if (first)
+		throw *first;
+}
+
+} // namespace compel::core
