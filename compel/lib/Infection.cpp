@@ -191,7 +191,13 @@ int Infection::call(unsigned cmd)
 	if (cmd < COMPEL_CMD_USER)
 		fail(format("command %u is one of compel's own (user commands start at %u)", cmd, COMPEL_CMD_USER),
 		     EINVAL);
-	return daemon_ ? call_daemon(cmd) : call_sync(cmd);
+	try {
+		return daemon_ ? call_daemon(cmd) : call_sync(cmd);
+	} catch (const Error &e) {
+		if (std::string(e.what()).rfind("pid ", 0) == 0)
+			throw;
+		throw e.with_context(format("pid %d: %s", task_.pid(), cmd_name(cmd).c_str()));
+	}
 }
 
 int Infection::call_sync(unsigned cmd)

@@ -17,7 +17,7 @@ ProcStatus read_proc_status(pid_t pid)
 	std::string path = format("/proc/%d/status", pid);
 	std::ifstream f(path);
 	if (!f)
-		throw Error(format("pid %d: no such process", pid), ESRCH);
+		throw Error(format("pid %d does not exist", pid), ESRCH);
 	ProcStatus st;
 	std::string line;
 	bool has_kthread_field = false;

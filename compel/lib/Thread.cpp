@@ -5,6 +5,7 @@
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <compel/error.hpp>
 
@@ -58,6 +59,15 @@ Stop decode(int status)
 
 void Thread::fail(const char *what, int err) const
 {
+	// ESRCH: the thread is no longer stopped for its tracer, most likely
+	// because it is dying (SIGKILL).  Say so, if it ends soon.
+	for (int i = 0; err == ESRCH && i < 100; i++) {
+		int status;
+		if (waitpid(tid_, &status, __WALL | WNOHANG) == tid_ && !decode(status).alive())
+			throw Error(format("thread %d %s (found at %s)", tid_, decode(status).describe().c_str(), what),
+				    ESRCH);
+		usleep(1000);
+	}
 	throw Error(format("thread %d: %s", tid_, what), err);
 }
 

@@ -1,0 +1,114 @@
+// What libcompel says when it cannot do what it was asked.
+#include <catch2/catch.hpp>
+
+#include <compel/compel.hpp>
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "Victim.h"
+#include "test-parasite.h"
+#include "test-protocol.h"
+
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::string seize_error(pid_t pid, unsigned flags = 0)
+{
+	compel_task *t = nullptr;
+	int rc = compel_seize(pid, flags, &t);
+	CHECK(rc < 0);
+	CHECK(t == nullptr);
+	return compel_last_error();
+}
+
+} // namespace
+
+TEST_CASE("seizing a pid that does not exist", "[errors]")
+{
+	pid_t gone = fork();
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, nullptr, 0);
+	CHECK(seize_error(gone) == "pid " + std::to_string(gone) + " does not exist: No such process (ESRCH)");
+	CHECK_THAT(seize_error(-4), Contains("pid -4: not a process id"));
+}
+
+TEST_CASE("seizing a kernel thread", "[errors]")
+{
+	CHECK_THAT(seize_error(2), Contains("pid 2 is a kernel thread"));
+}
+
+TEST_CASE("seizing a zombie", "[errors]")
+{
+	pid_t z = fork();
+	if (z == 0)
+		_exit(0);
+	REQUIRE(wait_state(z, 'Z'));
+	CHECK_THAT(seize_error(z), Contains("is a zombie"));
+	waitpid(z, nullptr, 0);
+}
+
+TEST_CASE("seizing a task that is already traced", "[errors]")
+{
+	Victim v(victim_path(false), "read");
+	v.expect_ready();
+	auto task = compel::Task::seize(v.pid());
+	CHECK(seize_error(v.pid()) ==
+	      "pid " + std::to_string(v.pid()) + " is already traced by pid " + std::to_string(getpid()) +
+		      ": Device or resource busy (EBUSY)");
+}
+
+TEST_CASE("seizing a thread id without COMPEL_SEIZE_ONE_THREAD", "[errors]")
+{
+	Victim v(victim_path(false), "threads");
+	v.expect_ready();
+	pid_t tid = 0;
+	{
+		auto task = compel::Task::seize(v.pid());
+		tid = task.threads().at(1);
+	}
+	CHECK_THAT(seize_error(tid), Contains("is a thread of process " + std::to_string(v.pid())));
+	auto one = compel::Task::seize(tid, COMPEL_SEIZE_ONE_THREAD);
+	CHECK(one.threads() == std::vector<pid_t>{tid});
+}
+
+TEST_CASE("a victim killed during the infection", "[errors]")
+{
+	Victim v(victim_path(false), "read");
+	v.expect_ready();
+	v.wait_sleeping();
+	auto task = compel::Task::seize(v.pid());
+	auto inf = task.infect(test_parasite_blobs, {sizeof(test_args), 0});
+	kill(v.pid(), SIGKILL);
+	CHECK_THROWS_WITH(inf.call(TEST_CMD_IDS), Contains(": command 128: thread " + std::to_string(v.pid()) + " was killed by signal 9 (KILL)"));
+}
+
+TEST_CASE("a blob without a build for the task's arch, or without an entry", "[errors]")
+{
+	Victim v(victim_path(true), "read");
+	v.expect_ready();
+	auto task = compel::Task::seize(v.pid());
+	const compel_blob_desc *only64[] = {&test_parasite_x86_64_blob, nullptr};
+	CHECK_THROWS_WITH(task.infect(only64), Contains("is an i386 task, and the blob has no i386 build"));
+
+	compel_blob_desc no_entry = test_parasite_i386_blob;
+	no_entry.nr_exports = 0;
+	const compel_blob_desc *broken[] = {&no_entry, nullptr};
+	CHECK_THROWS_WITH(task.infect(broken), Contains("has no parasite entry"));
+
+	// Nothing of the failed attempts is left: a real infection works.
+	auto inf = task.infect(test_parasite_blobs, {sizeof(test_args), 0});
+	CHECK(inf.call(TEST_CMD_IDS) == 0);
+}
+
+TEST_CASE("commands below COMPEL_CMD_USER are compel's", "[errors]")
+{
+	Victim v(victim_path(false), "read");
+	v.expect_ready();
+	auto task = compel::Task::seize(v.pid());
+	auto inf = task.infect(test_parasite_blobs, {sizeof(test_args), 0});
+	CHECK_THROWS_WITH(inf.call(COMPEL_CMD_DAEMON), Contains("command 1 is one of compel's own"));
+}
