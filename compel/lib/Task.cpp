@@ -103,10 +103,11 @@ void Task::seize_threads(bool one_thread, unsigned long options)
 				threads_.pop_back();
 		}
 	}
-	std::stable_partition(threads_.begin(), threads_.end(),
-			      [&](const auto &t) { return t->thread.tid() == pid_; });
-	if (threads_.empty() || threads_.front()->thread.tid() != pid_)
+	auto leader = std::find_if(threads_.begin(), threads_.end(),
+				   [&](const auto &t) { return t->thread.tid() == pid_; });
+	if (leader == threads_.end())
 		fail("its thread group leader is gone", ESRCH);
+	std::rotate(threads_.begin(), leader, leader + 1);
 }
 
 bool Task::wait_seized(TracedThread &t)
@@ -218,7 +219,9 @@ uint64_t Task::syscall_ip(const TracedThread &t)
 	auto insn = t.arch->syscall_insn();
 	unsigned align = t.arch->syscall_insn_align();
 	std::vector<MapEntry> maps = read_maps(pid_);
-	std::stable_partition(maps.begin(), maps.end(), [](const MapEntry &m) { return m.name == "[vdso]"; });
+	auto vdso = std::find_if(maps.begin(), maps.end(), [](const MapEntry &m) { return m.name == "[vdso]"; });
+	if (vdso != maps.end())
+		std::rotate(maps.begin(), vdso, vdso + 1);
 	for (const MapEntry &m : maps) {
 		if (!m.exec || m.name == "[vsyscall]")
 			continue;

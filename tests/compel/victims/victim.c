@@ -32,7 +32,7 @@
 
 enum { CTL = 3, REPORT = 4 };
 
-static void report(const char *fmt, ...)
+static __attribute__((format(printf, 1, 2))) void report(const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -46,7 +46,7 @@ static void report(const char *fmt, ...)
 		_exit(3);
 }
 
-static int fail(const char *fmt, ...)
+static __attribute__((format(printf, 1, 2))) int fail(const char *fmt, ...)
 {
 	char buf[200];
 	va_list ap;
