@@ -98,4 +98,28 @@ std::vector<MapEntry> read_maps(pid_t pid)
 	return maps;
 }
 
+uint64_t read_auxv(pid_t pid, uint64_t type, unsigned word_size)
+{
+	std::string path = format("/proc/%d/auxv", pid);
+	FILE *f = fopen(path.c_str(), "re");
+	if (!f)
+		throw Error(format("pid %d: cannot open %s", pid, path.c_str()), errno);
+	uint8_t buf[4096];
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	auto word = [&](size_t at) {
+		uint64_t v = 0;
+		std::memcpy(&v, buf + at, word_size); // little-endian on every arch compel traces
+		return v;
+	};
+	for (size_t at = 0; at + 2 * word_size <= n; at += 2 * word_size) {
+		uint64_t key = word(at);
+		if (key == 0) // AT_NULL
+			break;
+		if (key == type)
+			return word(at + word_size);
+	}
+	return 0;
+}
+
 } // namespace compel::core

@@ -32,4 +32,8 @@ struct MapEntry {
 
 std::vector<MapEntry> read_maps(pid_t pid);
 
+// The value of auxiliary vector entry `type` of process pid, whose words are
+// word_size bytes (4 for a 32-bit task), or 0 if it has none.
+uint64_t read_auxv(pid_t pid, uint64_t type, unsigned word_size);
+
 } // namespace compel::core

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstring>
+#include <elf.h>
+#include <sys/auxv.h>
 #include <fcntl.h>
 #include <set>
 #include <sys/mman.h>
@@ -57,57 +60,56 @@ std::unique_ptr<Task> Task::seize(pid_t pid, unsigned flags)
 			    EINVAL);
 
 	std::unique_ptr<Task> task(new Task(pid));
-	task->seize_threads(one, PTRACE_O_TRACESYSGOOD);
+	task->ignores_sigtrap_ = st.sig_ignored & sigbit(SIGTRAP);
+	task->seize_threads(one, PTRACE_O_TRACESYSGOOD, st.seccomp != 0);
 	task->mem_fd_ = open(format("/proc/%d/mem", pid).c_str(), O_RDWR | O_CLOEXEC);
 	if (task->mem_fd_ < 0)
 		task->fail("cannot open /proc/PID/mem", errno);
 	return task;
 }
 
-void Task::seize_threads(bool one_thread, unsigned long options)
+void Task::seize_thread(pid_t tid, unsigned long options)
 {
-	// Listing, seizing and stopping until a listing brings nothing new:
-	// stopped threads clone no more, so the last listing is complete.
-	std::set<pid_t> seen;
+	auto t = std::make_unique<TracedThread>(tid);
+	try {
+		t->thread.seize(options);
+	} catch (const Error &e) {
+		if (e.err() == ESRCH && tid != pid_)
+			return; // exited meanwhile
+		if (e.err() == EPERM && (options & PTRACE_O_SUSPEND_SECCOMP))
+			fail(format("thread %d runs under seccomp, and suspending it needs CAP_SYS_ADMIN", tid), EPERM);
+		throw e.with_context(format("pid %d", pid_));
+	}
+	threads_.push_back(std::move(t));
+	TracedThread &tt = *threads_.back();
+	tt.thread.interrupt();
+	if (!wait_seized(tt))
+		threads_.pop_back();
+}
+
+void Task::seize_threads(bool one_thread, unsigned long options, bool leader_seccomp)
+{
+	// The leader first; then listing and stopping until a listing brings
+	// nothing new: stopped threads clone no more, so the last listing is
+	// complete (for a single thread, one listing).
+	seize_thread(pid_, options | (leader_seccomp ? PTRACE_O_SUSPEND_SECCOMP : 0));
+	if (one_thread)
+		return;
+	std::set<pid_t> seen = {pid_};
 	for (bool found = true; found;) {
 		found = false;
-		std::vector<pid_t> tids = one_thread ? std::vector<pid_t>{pid_} : list_threads(pid_);
-		for (pid_t tid : tids) {
+		for (pid_t tid : list_threads(pid_)) {
 			if (!seen.insert(tid).second)
 				continue;
 			found = true;
-			unsigned long opts = options;
 			try {
-				if (read_proc_status(tid).seccomp)
-					opts |= PTRACE_O_SUSPEND_SECCOMP;
-			} catch (const Error &) {
-				continue; // exited before compel could look at it
-			}
-			auto t = std::make_unique<TracedThread>(tid);
-			try {
-				t->thread.seize(opts);
+				seize_thread(tid, options | (read_proc_status(tid).seccomp ? PTRACE_O_SUSPEND_SECCOMP : 0));
 			} catch (const Error &e) {
-				if (e.err() == ESRCH && tid != pid_)
-					continue;
-				if (e.err() == EPERM && (opts & PTRACE_O_SUSPEND_SECCOMP))
-					fail(format("thread %d runs under seccomp, and suspending it needs "
-						    "CAP_SYS_ADMIN",
-						    tid),
-					     EPERM);
-				throw e.with_context(format("pid %d", pid_));
+				if (e.err() != ESRCH) // gone before compel could look at it
+					throw;
 			}
-			threads_.push_back(std::move(t));
-			TracedThread &tt = *threads_.back();
-			tt.thread.interrupt();
-			if (!wait_seized(tt))
-				threads_.pop_back();
 		}
 	}
-	auto leader = std::find_if(threads_.begin(), threads_.end(),
-				   [&](const auto &t) { return t->thread.tid() == pid_; });
-	if (leader == threads_.end())
-		fail("its thread group leader is gone", ESRCH);
-	std::rotate(threads_.begin(), leader, leader + 1);
 }
 
 bool Task::wait_seized(TracedThread &t)
@@ -212,28 +214,70 @@ int Task::pidfd()
 	return pidfd_;
 }
 
+namespace {
+
+// Size of the code of the ELF image (the vDSO) whose first bytes are hdr:
+// the end of its executable PT_LOAD segment, or 0 if hdr is no ELF image.
+template <typename Ehdr, typename Phdr> uint64_t elf_code_size(const std::vector<uint8_t> &hdr)
+{
+	Ehdr eh;
+	if (hdr.size() < sizeof(eh))
+		return 0;
+	std::memcpy(&eh, hdr.data(), sizeof(eh));
+	if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return 0;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Phdr ph;
+		uint64_t at = eh.e_phoff + uint64_t(i) * sizeof(ph);
+		if (at + sizeof(ph) > hdr.size())
+			return 0;
+		std::memcpy(&ph, hdr.data() + at, sizeof(ph));
+		if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+			return ph.p_vaddr + ph.p_filesz;
+	}
+	return 0;
+}
+
+} // namespace
+
+uint64_t Task::find_insn(const TracedThread &t, uint64_t start, uint64_t len)
+{
+	auto insn = t.arch->syscall_insn();
+	unsigned align = t.arch->syscall_insn_align();
+	std::vector<uint8_t> code(std::min<uint64_t>(len, kMaxSearch));
+	ssize_t n = pread(mem_fd_, code.data(), code.size(), off_t(start));
+	for (size_t off = 0; n > 0 && off < size_t(n);) {
+		auto *at = static_cast<const uint8_t *>(
+			memmem(code.data() + off, size_t(n) - off, insn.data(), insn.size()));
+		if (!at)
+			break;
+		off = size_t(at - code.data());
+		if (off % align == 0)
+			return start + off;
+		off++;
+	}
+	return 0;
+}
+
 uint64_t Task::syscall_ip(const TracedThread &t)
 {
 	if (syscall_ip_)
 		return syscall_ip_;
-	auto insn = t.arch->syscall_insn();
-	unsigned align = t.arch->syscall_insn_align();
-	std::vector<MapEntry> maps = read_maps(pid_);
-	auto vdso = std::find_if(maps.begin(), maps.end(), [](const MapEntry &m) { return m.name == "[vdso]"; });
-	if (vdso != maps.end())
-		std::rotate(maps.begin(), vdso, vdso + 1);
-	for (const MapEntry &m : maps) {
-		if (!m.exec || m.name == "[vsyscall]")
-			continue;
-		std::vector<uint8_t> code(std::min<uint64_t>(m.end - m.start, kMaxSearch));
-		if (pread(mem_fd_, code.data(), code.size(), off_t(m.start)) != ssize_t(code.size()))
-			continue;
-		for (size_t off = 0; off + insn.size() <= code.size(); off += align)
-			if (std::equal(insn.begin(), insn.end(), code.begin() + long(off))) {
-				syscall_ip_ = m.start + off;
+	// The vDSO has syscall instructions (its fallbacks) on every arch, and
+	// the auxiliary vector finds it far faster than the memory map does.
+	if (uint64_t vdso = read_auxv(pid_, AT_SYSINFO_EHDR, t.arch->word_size())) {
+		std::vector<uint8_t> hdr(4096);
+		if (pread(mem_fd_, hdr.data(), hdr.size(), off_t(vdso)) == ssize_t(hdr.size())) {
+			uint64_t size = t.arch->word_size() == 8 ? elf_code_size<Elf64_Ehdr, Elf64_Phdr>(hdr)
+								 : elf_code_size<Elf32_Ehdr, Elf32_Phdr>(hdr);
+			if ((syscall_ip_ = find_insn(t, vdso, size)))
 				return syscall_ip_;
-			}
+		}
 	}
+	// No vDSO (vdso=0, or moved away): any code of the task will do.
+	for (const MapEntry &m : read_maps(pid_))
+		if (m.exec && m.name != "[vsyscall]" && (syscall_ip_ = find_insn(t, m.start, m.end - m.start)))
+			return syscall_ip_;
 	fail("has no syscall instruction in its code for compel to run syscalls with", ENOEXEC);
 }
 
@@ -294,17 +338,26 @@ int64_t Task::syscall(TracedThread &t, compel_sys sys, const uint64_t args[6])
 	t.arch->set_syscall(r, ip, nr, args);
 	t.thread.set_regs(r);
 	t.regs_dirty = true;
-	// Syscall stops, not a single step: they raise no signal, so nothing of
-	// the victim's signal state changes (a forced SIGTRAP would reset an
-	// ignored one), and every arch has them.
-	for (const char *stop : {"entry", "exit"}) {
-		Stop s = run(t, Resume::Syscall);
-		if (s.kind != Stop::Kind::Syscall)
-			fail(format("thread %d: syscall %s did not reach its %s: the thread %s", t.thread.tid(),
-				    kSyscallNames[sys], stop, s.describe().c_str()),
+	if (t.arch->can_single_step() && !ignores_sigtrap_) {
+		// One stop: the kernel reports the step with a SIGTRAP it forces,
+		// which changes nothing unless SIGTRAP is ignored (forcing an
+		// ignored signal resets it to SIG_DFL).
+		Stop s = run(t, Resume::Step);
+		if (s.kind != Stop::Kind::Signal || s.sig != SIGTRAP)
+			fail(format("thread %d: syscall %s did not complete: the thread %s", t.thread.tid(),
+				    kSyscallNames[sys], s.describe().c_str()),
 			     EFAULT);
+	} else {
+		// Two stops, and no signal at all.
+		for (const char *stop : {"entry", "exit"}) {
+			Stop s = run(t, Resume::Syscall);
+			if (s.kind != Stop::Kind::Syscall)
+				fail(format("thread %d: syscall %s did not reach its %s: the thread %s",
+					    t.thread.tid(), kSyscallNames[sys], stop, s.describe().c_str()),
+				     EFAULT);
+		}
+		t.in_syscall_stop = true;
 	}
-	t.in_syscall_stop = true;
 	t.thread.get_regs(r);
 	if (t.arch->ip(r) != ip + t.arch->syscall_insn().size())
 		fail(format("thread %d stopped at 0x%llx, not after the syscall instruction at 0x%llx",
@@ -359,14 +412,29 @@ bool Task::absorb(TracedThread &t, const Stop &s, Resume how)
 		     ESRCH);
 	}
 	if (aside)
-		how == Resume::Syscall ? t.thread.syscall_step() : t.thread.cont(0);
+		resume(t, how);
 	return aside;
+}
+
+void Task::resume(TracedThread &t, Resume how)
+{
+	switch (how) {
+	case Resume::Cont:
+		t.thread.cont(0);
+		break;
+	case Resume::Syscall:
+		t.thread.syscall_step();
+		break;
+	case Resume::Step:
+		t.thread.single_step();
+		break;
+	}
 }
 
 Stop Task::run(TracedThread &t, Resume how, bool resume)
 {
 	if (resume) {
-		how == Resume::Syscall ? t.thread.syscall_step() : t.thread.cont(0);
+		this->resume(t, how);
 		t.in_syscall_stop = false;
 	}
 	for (;;) {

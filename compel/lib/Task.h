@@ -81,13 +81,14 @@ public:
 	// Resumes t (the way `how` says; or, with resume false, waits for t,
 	// which runs already) until it stops for compel: a signal of compel's
 	// code (its end, or a fault), a syscall stop, or its end.
-	enum class Resume { Cont, Syscall };
+	enum class Resume { Cont, Syscall, Step };
 	Stop run(TracedThread &t, Resume how, bool resume = true);
 
 	// Whether s is a stop compel sets aside while running code in t: a
 	// job-control stop, a stray interrupt, a signal another process sent
 	// (kept for after detach).  If so, t is resumed again the way `how` says.
 	bool absorb(TracedThread &t, const Stop &s, Resume how);
+	void resume(TracedThread &t, Resume how);
 
 	void resume();
 	void interrupt();
@@ -99,9 +100,11 @@ public:
 private:
 	explicit Task(pid_t pid) : pid_(pid) {}
 
-	void seize_threads(bool one_thread, unsigned long options);
+	void seize_threads(bool one_thread, unsigned long options, bool leader_seccomp);
+	void seize_thread(pid_t tid, unsigned long options);
 	bool wait_seized(TracedThread &t); // false: a thread other than the leader exited
 	uint64_t syscall_ip(const TracedThread &t);
+	uint64_t find_insn(const TracedThread &t, uint64_t start, uint64_t len); // 0: none
 	void detach_thread(TracedThread &t);
 	[[noreturn]] void fail(const std::string &what, int err = 0) const;
 
@@ -111,6 +114,7 @@ private:
 	int mem_fd_ = -1;
 	int pidfd_ = -1;
 	uint64_t syscall_ip_ = 0;
+	bool ignores_sigtrap_ = false;
 	std::unique_ptr<Infection> infection_;
 };
 

@@ -31,6 +31,9 @@ public:
 	// Column of this arch's ABI in kSyscallNumbers.
 	virtual unsigned abi_index() const = 0;
 
+	// Bytes in a pointer or a long of a task of this arch.
+	virtual unsigned word_size() const = 0;
+
 	// Size of the NT_PRSTATUS regset; tells the arch of a task apart.
 	virtual size_t gpr_size() const = 0;
 
@@ -50,6 +53,9 @@ public:
 	// The syscall the thread was interrupted in (the kernel will restart
 	// it or fail it with EINTR on resume), or -1.
 	virtual long interrupted_syscall(const RegSet &r) const = 0;
+
+	// Whether PTRACE_SINGLESTEP works for tasks of this arch.
+	virtual bool can_single_step() const = 0;
 
 	// Byte patterns of a syscall instruction of this ABI, and their
 	// alignment: compel runs the one it finds in the task's own code.

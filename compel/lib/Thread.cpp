@@ -121,6 +121,12 @@ void Thread::syscall_step()
 		fail("PTRACE_SYSCALL", errno);
 }
 
+void Thread::single_step()
+{
+	if (ptrace(PTRACE_SINGLESTEP, tid_, nullptr, nullptr) != 0)
+		fail("PTRACE_SINGLESTEP", errno);
+}
+
 void Thread::detach(int sig)
 {
 	if (ptrace(PTRACE_DETACH, tid_, nullptr, long(sig)) != 0)

@@ -44,6 +44,7 @@ public:
 
 	void cont(int sig = 0);
 	void syscall_step(); // PTRACE_SYSCALL: run to the next syscall entry or exit
+	void single_step();
 	void detach(int sig = 0);
 
 	// NT_PRSTATUS; sets r.size to what the kernel filled in.

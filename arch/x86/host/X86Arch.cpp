@@ -63,6 +63,7 @@ public:
 	compel_arch id() const override { return COMPEL_ARCH_X86_64; }
 	const char *name() const override { return "x86_64"; }
 	unsigned abi_index() const override { return 0; }
+	unsigned word_size() const override { return 8; }
 	size_t gpr_size() const override { return sizeof(UserRegs64); }
 	uint64_t ip(const RegSet &r) const override { return load<UserRegs64>(r).rip; }
 	uint64_t sp(const RegSet &r) const override { return load<UserRegs64>(r).rsp; }
@@ -101,6 +102,7 @@ public:
 		return insn;
 	}
 	unsigned syscall_insn_align() const override { return 1; }
+	bool can_single_step() const override { return true; }
 	unsigned fpu_regset() const override { return NT_X86_XSTATE; }
 	size_t fpu_max_size() const override { return kXstateMax; }
 
@@ -117,6 +119,7 @@ public:
 	compel_arch id() const override { return COMPEL_ARCH_I386; }
 	const char *name() const override { return "i386"; }
 	unsigned abi_index() const override { return 1; }
+	unsigned word_size() const override { return 4; }
 	size_t gpr_size() const override { return sizeof(UserRegs32); }
 	uint64_t ip(const RegSet &r) const override { return load<UserRegs32>(r).eip; }
 	uint64_t sp(const RegSet &r) const override { return load<UserRegs32>(r).esp; }
@@ -162,6 +165,7 @@ public:
 		return insn;
 	}
 	unsigned syscall_insn_align() const override { return 1; }
+	bool can_single_step() const override { return true; }
 	unsigned fpu_regset() const override { return NT_X86_XSTATE; }
 	size_t fpu_max_size() const override { return kXstateMax; }
 
