@@ -7,7 +7,9 @@
 #include <cstring>
 #include <elf.h>
 #include <fcntl.h>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
@@ -196,4 +198,37 @@ TEST_CASE("a job-control stop survives the infection", "[infect]")
 	kill(v.pid(), SIGCONT);
 	v.go();
 	CHECK(v.verdict() == "PASS");
+}
+
+TEST_CASE("a seized task can run on and be stopped again", "[infect]")
+{
+	Victim v(victim_path(false), "spin");
+	v.expect_ready();
+	auto task = compel::Task::seize(v.pid());
+	auto ticks = [&] {
+		std::ifstream f("/proc/" + std::to_string(v.pid()) + "/stat");
+		std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+		std::istringstream in(s.substr(s.rfind(')') + 2));
+		std::string field;
+		for (int i = 0; i < 12; i++) // utime is field 14; state is field 3
+			in >> field;
+		return std::stol(field);
+	};
+	long stopped = ticks();
+	usleep(50000);
+	CHECK(ticks() == stopped); // frozen
+	task.resume();
+	CHECK_THROWS_WITH(task.syscall(COMPEL_SYS_getpid, {}), Contains("is running: interrupt it"));
+	usleep(100000);
+	CHECK(ticks() > stopped); // spinning again, still traced
+	task.interrupt();
+	CHECK(task.thread_info().state == COMPEL_TASK_RUNNING);
+	CHECK(task.syscall(COMPEL_SYS_getpid, {}) == v.pid());
+	auto inf = task.infect(test_parasite_blobs, {sizeof(test_args), 0});
+	CHECK(inf.call(TEST_CMD_IDS) == 0);
+	inf.cure();
+	task.detach();
+	kill(v.pid(), SIGUSR1);
+	v.go();
+	CHECK_THAT(v.verdict(), Contains("PASS"));
 }

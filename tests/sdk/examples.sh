@@ -18,6 +18,15 @@ for ex in getinfo fdspy; do
 	fi
 done
 
+# pkg-config users find the same library and headers, wherever the SDK is.
+pc=$(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --libs --cflags compel)
+inc=$(readlink -f "$(sed -n 's/.*-I\([^ ]*\).*/\1/p' <<< "$pc")")
+lib=$(readlink -f "$(sed -n 's/.*-L\([^ ]*\).*/\1/p' <<< "$pc")")
+if [ "$inc" != "$work/prefix/include" ] || [ "$lib" != "$work/prefix/lib" ] || [[ "$pc" != *-lcompel* ]]; then
+	echo "FAIL: pkg-config says '$pc' for compel"
+	exit 1
+fi
+
 victim=
 cleanup() { [ -z "$victim" ] || kill -9 "$victim" 2> /dev/null || true; }
 trap cleanup EXIT
