@@ -457,23 +457,6 @@ private:
 
 } // namespace
 
-const char *arch_name(compel_arch arch)
-{
-	switch (arch) {
-	case COMPEL_ARCH_X86_64:
-		return "x86_64";
-	case COMPEL_ARCH_I386:
-		return "i386";
-	case COMPEL_ARCH_ARM:
-		return "arm";
-	case COMPEL_ARCH_AARCH64:
-		return "aarch64";
-	case COMPEL_ARCH_NONE:
-		break;
-	}
-	return "none";
-}
-
 BlobImage read_blob_elf(const std::string &path) { return BlobReader(path).read(); }
 
 } // namespace compel

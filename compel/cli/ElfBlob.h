@@ -6,6 +6,8 @@
 
 #include <compel/blob.h>
 
+#include "Arch.h"
+
 namespace compel {
 
 // A linked blob, read from its ELF file and checked: what `compel hgen`
@@ -32,7 +34,5 @@ struct BlobImage {
 // undefined symbol, a writable and executable section or segment, TLS,
 // constructors that nothing would run, or a truncated file.
 BlobImage read_blob_elf(const std::string &path);
-
-const char *arch_name(compel_arch arch);
 
 } // namespace compel
