@@ -17,7 +17,8 @@
 #
 # For each arch it compiles SOURCES with clang --target=<triple> and the
 # flags of CompelFlags.cmake, links one static-PIE image with ld.lld and the
-# blob link script, and runs `compel hgen` on it.  The result is an INTERFACE
+# blob link script, and runs `compel verify` (no FP/vector or privileged
+# instructions, syscalls only through the std plugin) and `compel hgen` on it.  The result is an INTERFACE
 # library NAME whose include directory holds:
 #   NAME-<arch>.h  the blob of one arch: NAME_<arch>_blob (struct compel_blob_desc)
 #   NAME.h         all of them, and NAME_blobs[], a null-terminated list that
@@ -191,9 +192,10 @@ function(compel_add_blob name)
 			COMMAND_EXPAND_LISTS VERBATIM)
 		set(hdr "${outdir}/${name}-${arch}.h")
 		add_custom_command(OUTPUT "${hdr}"
+			COMMAND ${COMPEL_HGEN} verify "${elf}"
 			COMMAND ${COMPEL_HGEN} hgen -f "${elf}" -o "${hdr}" --prefix ${cname}_${arch}
 			DEPENDS "${elf}" ${COMPEL_HOST_TOOLS_DEPENDS}
-			COMMENT "Generating blob header ${name}-${arch}.h"
+			COMMENT "Verifying blob ${name} (${arch}), generating ${name}-${arch}.h"
 			VERBATIM)
 		list(APPEND headers_out "${hdr}")
 		string(APPEND umbrella_includes "#include \"${name}-${arch}.h\"\n")

@@ -22,7 +22,7 @@ set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE ${deb_arch})
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 # Listed by hand rather than found by dpkg-shlibdeps, which cannot look into
 # the binaries of a cross build.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libstdc++6, libelf1")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libstdc++6, libelf1, libcapstone4")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "clang-19, lld-19, llvm-19")
 set(CPACK_DEBIAN_PACKAGE_CONFLICTS "criu")
 include(CPack)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -304,10 +305,12 @@ private:
 			std::memcpy(img_.bytes.data() + p.p_vaddr, file_.raw() + p.p_offset, p.p_filesz);
 	}
 
-	void check_sections() const
+	void check_sections()
 	{
 		for (const Section &s : sections_) {
 			uint64_t f = s.hdr.sh_flags;
+			if ((f & SHF_ALLOC) && (f & SHF_EXECINSTR) && s.hdr.sh_size)
+				img_.code_sections.push_back({s.name, s.hdr.sh_addr, s.hdr.sh_size});
 			if ((f & SHF_ALLOC) && (f & SHF_WRITE) && (f & SHF_EXECINSTR))
 				file_.fail("section " + s.name + " is writable and executable");
 			if (f & SHF_TLS)
@@ -428,14 +431,46 @@ private:
 					file_.fail(std::string(GELF_ST_BIND(sym.st_info) == STB_WEAK ? "weak " : "") +
 						   "symbol '" + name + "' is undefined (listed in " + s.name +
 						   "): a blob must define everything it uses");
-				if (symtab && std::strncmp(name, kExportPrefix, sizeof(kExportPrefix) - 1) == 0)
+				if (!symtab)
+					continue;
+				if (std::strncmp(name, kExportPrefix, sizeof(kExportPrefix) - 1) == 0)
 					add_export(name + sizeof(kExportPrefix) - 1, sym);
+				add_code_symbol(name, sym);
 			}
 		}
 		if (!have_symtab)
 			file_.fail("has no symbol table (stripped?): exports cannot be found");
 		std::sort(img_.exports.begin(), img_.exports.end(),
 			  [](const auto &a, const auto &b) { return a.name < b.name; });
+		std::sort(img_.functions.begin(), img_.functions.end(), [](const auto &a, const auto &b) {
+			return std::tie(a.offset, a.name) < std::tie(b.offset, b.name);
+		});
+		std::sort(img_.mappings.begin(), img_.mappings.end(),
+			  [](const auto &a, const auto &b) { return a.offset < b.offset; });
+	}
+
+	// The Arm ELF ABIs' mapping symbols: "$a", "$t", "$x" or "$d", alone or
+	// followed by "." and anything.
+	static bool is_mapping_symbol(const char *name)
+	{
+		return name[0] == '$' && name[1] && std::strchr("atxd", name[1]) &&
+		       (name[2] == '\0' || name[2] == '.');
+	}
+
+	void add_code_symbol(const char *name, const GElf_Sym &sym)
+	{
+		if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+			return;
+		const Section *in = section(sym.st_shndx);
+		if (!in)
+			return;
+		unsigned type = GELF_ST_TYPE(sym.st_info);
+		if (type == STT_FUNC) {
+			bool thumb = info_->arch == COMPEL_ARCH_ARM && (sym.st_value & 1);
+			img_.functions.push_back({name, sym.st_value & ~uint64_t(thumb), sym.st_size, thumb});
+		} else if (type == STT_NOTYPE && (in->hdr.sh_flags & SHF_EXECINSTR) && is_mapping_symbol(name)) {
+			img_.mappings.push_back({sym.st_value, name[1]});
+		}
 	}
 
 	void add_export(const std::string &name, const GElf_Sym &sym)
@@ -456,23 +491,6 @@ private:
 };
 
 } // namespace
-
-const char *arch_name(compel_arch arch)
-{
-	switch (arch) {
-	case COMPEL_ARCH_X86_64:
-		return "x86_64";
-	case COMPEL_ARCH_I386:
-		return "i386";
-	case COMPEL_ARCH_ARM:
-		return "arm";
-	case COMPEL_ARCH_AARCH64:
-		return "aarch64";
-	case COMPEL_ARCH_NONE:
-		break;
-	}
-	return "none";
-}
 
 BlobImage read_blob_elf(const std::string &path) { return BlobReader(path).read(); }
 

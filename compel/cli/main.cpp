@@ -6,10 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "BlobVerifier.h"
 #include "ElfBlob.h"
 #include <compel/error.hpp>
 #include "HeaderWriter.h"
 #include "SdkLayout.h"
+#include "format.h"
 
 namespace compel {
 namespace {
@@ -28,6 +30,9 @@ const char kUsage[] =
 	"Blobs:\n"
 	"  hgen -f BLOB -o HEADER [--prefix NAME]\n"
 	"                       check a linked blob and write the C header that embeds it\n"
+	"  verify BLOB          check a linked blob as hgen does, then disassemble it and\n"
+	"                       refuse FP/vector, privileged and undecodable instructions,\n"
+	"                       and syscalls outside the std plugin's compel_syscall\n"
 	"  --version            print the version\n";
 
 [[noreturn]] void usage_error(const std::string &msg)
@@ -106,6 +111,28 @@ int cmd_hgen(const std::vector<std::string> &args)
 	return 0;
 }
 
+// "1 function", "2 functions".
+std::string counted(size_t n, const char *noun)
+{
+	return format("%zu %s%s", n, noun, n == 1 ? "" : "s");
+}
+
+int cmd_verify(const std::vector<std::string> &args)
+{
+	if (args.size() != 1 || args[0].empty() || args[0][0] == '-')
+		usage_error("verify: expects one BLOB");
+	const std::string &path = args[0];
+	VerifyReport r = verify_blob(path);
+	std::string counts = counted(r.functions, "function") + ", " + counted(r.instructions, "instruction");
+	if (r.problems.empty()) {
+		std::cout << "compel verify: " << path << ": " << counts << ", ok\n";
+		return 0;
+	}
+	for (const auto &p : r.problems)
+		std::cerr << "compel: verify: " << path << ": " << p << '\n';
+	throw Error("verify: " + path + ": " + counted(r.problems.size(), "problem") + " in " + counts);
+}
+
 int run(std::vector<std::string> args)
 {
 	std::string arch = native_arch();
@@ -138,6 +165,8 @@ int run(std::vector<std::string> args)
 	}
 	if (cmd == "hgen")
 		return cmd_hgen(rest);
+	if (cmd == "verify")
+		return cmd_verify(rest);
 
 	SdkLayout sdk = SdkLayout::find();
 	if (cmd == "cflags" || cmd == "cxxflags") {
