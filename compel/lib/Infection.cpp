@@ -14,6 +14,7 @@
 
 #include <compel/error.hpp>
 
+#include "Disassembler.h"
 #include "format.h"
 
 namespace compel::core {
@@ -377,9 +378,11 @@ void Infection::crashed(const Stop &s, unsigned cmd)
 	std::string where;
 	if (ip >= base_ && ip < base_ + blob_->exec_size) {
 		uint64_t off = ip - base_;
-		where = format("at blob offset 0x%llx:", (unsigned long long)off);
-		for (uint64_t i = off; i < std::min<uint64_t>(off + 8, blob_->file_size); i++)
-			where += format(" %02x", blob_->bytes[i]);
+		bool thumb = thread_.arch->in_thumb_mode(r);
+		where = format("at blob offset 0x%llx: %s", (unsigned long long)off,
+			       disassemble_one(blob_->arch == COMPEL_ARCH_ARM ? COMPEL_ARCH_ARM : compel_arch(blob_->arch),
+					       thumb, blob_->bytes + off, blob_->exec_size - off, ip)
+				       .c_str());
 	} else {
 		where = format("at 0x%llx, outside the blob's code", (unsigned long long)ip);
 	}

@@ -54,6 +54,9 @@ public:
 	// it or fail it with EINTR on resume), or -1.
 	virtual long interrupted_syscall(const RegSet &r) const = 0;
 
+	// Whether the thread executes Thumb code (ARM), for disassembly.
+	virtual bool in_thumb_mode(const RegSet &r) const = 0;
+
 	// Whether PTRACE_SINGLESTEP works for tasks of this arch.
 	virtual bool can_single_step() const = 0;
 

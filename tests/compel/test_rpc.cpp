@@ -162,6 +162,8 @@ TEST_CASE("a crashing parasite is reported, and the victim never notices", "[rpc
 	CHECK_THAT(msg, Contains("crashed with SIGSEGV"));
 	CHECK_THAT(msg, Contains("address (nil)"));
 	CHECK_THAT(msg, Contains("at blob offset 0x"));
+	// The faulting instruction, disassembled: a store of 1 to address 0.
+	CHECK_THAT(msg, Contains(": mov dword ptr [0], 1"));
 	CHECK_THROWS_WITH(t.inf.call(TEST_CMD_IDS), Contains("the parasite crashed: cure the task"));
 	t.finish();
 }

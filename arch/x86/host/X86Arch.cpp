@@ -103,6 +103,7 @@ public:
 	}
 	unsigned syscall_insn_align() const override { return 1; }
 	bool can_single_step() const override { return true; }
+	bool in_thumb_mode(const RegSet &) const override { return false; }
 	unsigned fpu_regset() const override { return NT_X86_XSTATE; }
 	size_t fpu_max_size() const override { return kXstateMax; }
 
@@ -166,6 +167,7 @@ public:
 	}
 	unsigned syscall_insn_align() const override { return 1; }
 	bool can_single_step() const override { return true; }
+	bool in_thumb_mode(const RegSet &) const override { return false; }
 	unsigned fpu_regset() const override { return NT_X86_XSTATE; }
 	size_t fpu_max_size() const override { return kXstateMax; }
 
