@@ -380,15 +380,17 @@ void Infection::crashed(const Stop &s, unsigned cmd)
 		uint64_t off = ip - base_;
 		bool thumb = thread_.arch->in_thumb_mode(r);
 		where = format("at blob offset 0x%llx: %s", (unsigned long long)off,
-			       disassemble_one(blob_->arch == COMPEL_ARCH_ARM ? COMPEL_ARCH_ARM : compel_arch(blob_->arch),
-					       thumb, blob_->bytes + off, blob_->exec_size - off, ip)
+			       disassemble_one(compel_arch(blob_->arch), thumb, blob_->bytes + off, blob_->exec_size - off, ip)
 				       .c_str());
 	} else {
 		where = format("at 0x%llx, outside the blob's code", (unsigned long long)ip);
 	}
-	fail(what + format("crashed with SIG%s (si_code %d, address %p) %s",
-			   sigabbrev_np(s.sig) ? sigabbrev_np(s.sig) : "?", si.si_code, si.si_addr, where.c_str()),
-	     EFAULT);
+	// EFAULT for callers that look at errno; the message says the rest.
+	throw Error::described(format("pid %d: ", task_.pid()) + what +
+				       format("crashed with SIG%s (si_code %d, address %p) %s",
+					      sigabbrev_np(s.sig) ? sigabbrev_np(s.sig) : "?", si.si_code,
+					      si.si_addr, where.c_str()),
+			       EFAULT);
 }
 
 void Infection::drain_log()
