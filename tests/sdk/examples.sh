@@ -2,15 +2,18 @@
 # The SDK examples as a user gets them: install the SDK, build
 # compel/examples/{getinfo,fdspy} out of tree against it, run them on a
 # 64-bit and a 32-bit victim and compare their output, exactly.
-#   examples.sh BUILD_DIR SOURCE_DIR VICTIM64 VICTIM32 WORK_DIR
+#   examples.sh BUILD_DIR SOURCE_DIR VICTIM64 VICTIM32 WORK_DIR [CMAKE_ARG...]
+# CMAKE_ARGs go to the examples' configuration (a sanitized SDK needs its
+# compilers and flags).
 set -euo pipefail
 build=$1 src=$2 victim64=$3 victim32=$4 work=$5
+shift 5
 
 rm -rf "$work"
 mkdir -p "$work/cwd"
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
 for ex in getinfo fdspy; do
-	if ! { cmake -S "$src/compel/examples/$ex" -B "$work/$ex" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" &&
+	if ! { cmake -S "$src/compel/examples/$ex" -B "$work/$ex" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" "$@" &&
 		cmake --build "$work/$ex"; } > "$work/$ex.log" 2>&1; then
 		cat "$work/$ex.log"
 		echo "FAIL: the $ex example does not build against the installed SDK"
