@@ -36,6 +36,8 @@ public:
 	void recv_fds(int *fds, unsigned n);
 
 	void cure();
+	// Forgets the victim's side (the victim is dying); frees the host's.
+	void abandon() noexcept { base_ = 0, victim_sock_ = -1; }
 
 	void set_log_handler(compel_log_handler handler, void *data)
 	{

@@ -323,6 +323,15 @@ void Task::restore(TracedThread &t)
 	}
 }
 
+void Task::replace_saved_state(TracedThread &t, const RegSet &regs, const std::vector<uint8_t> &fpu, uint64_t sigmask)
+{
+	prepare(t);
+	t.regs = regs;
+	t.fpu = fpu;
+	t.sigmask = sigmask;
+	t.regs_dirty = true;
+}
+
 int64_t Task::syscall(TracedThread &t, compel_sys sys, const uint64_t args[6])
 {
 	if (unsigned(sys) >= COMPEL_SYS_COUNT)
@@ -502,6 +511,19 @@ void Task::detach_thread(TracedThread &t)
 			fail(format("thread %d: cannot send back signal %d (SIG%s) that arrived meanwhile",
 				    t.thread.tid(), sig, sigabbrev_np(sig)),
 			     errno);
+}
+
+void Task::abandon()
+{
+	if (infection_)
+		infection_->abandon();
+	infection_.reset();
+	threads_.clear();
+	if (mem_fd_ >= 0)
+		close(mem_fd_);
+	if (pidfd_ >= 0)
+		close(pidfd_);
+	mem_fd_ = pidfd_ = -1;
 }
 
 void Task::detach()

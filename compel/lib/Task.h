@@ -50,6 +50,9 @@ public:
 
 	// Cures any infection, puts back every thread and detaches.
 	void detach();
+	// Lets go of a task its user has just killed: no cure, no detach (the
+	// threads are gone, or going, with everything compel put in them).
+	void abandon();
 
 	pid_t pid() const { return pid_; }
 	const TaskArch &arch() const { return *leader().arch; }
@@ -77,6 +80,10 @@ public:
 	void prepare(TracedThread &t);
 	// Puts back t's registers, FPU state and signal mask.
 	void restore(TracedThread &t);
+	// Makes t leave with these registers, FPU state and signal mask instead
+	// of those it had when seized (criu restore gives a restored thread its
+	// dumped state this way).
+	void replace_saved_state(TracedThread &t, const RegSet &regs, const std::vector<uint8_t> &fpu, uint64_t sigmask);
 
 	// Resumes t (the way `how` says; or, with resume false, waits for t,
 	// which runs already) until it stops for compel: a signal of compel's

@@ -1,0 +1,175 @@
+#include "Dump.h"
+
+#include <csignal>
+#include <fstream>
+#include <sys/utsname.h>
+#include <ctime>
+#include <unistd.h>
+
+#include <compel/error.hpp>
+
+#include "DumpContext.h"
+#include "Infection.h"
+#include "Log.h"
+#include "Proc.h"
+#include "dump-parasite.h"
+#include "dump-protocol.h"
+#include "format.h"
+#include "inventory.pb-c.h"
+#include "pstree.pb-c.h"
+
+namespace criu {
+
+using compel::Error;
+using compel::format;
+
+void DumpContext::fail(const std::string &what, int err) const
+{
+	throw Error(format("pid %d: ", pid) + what, err);
+}
+
+void DumpContext::write_image(ImageKind kind, const std::string &name,
+			      const std::vector<const ProtobufCMessage *> &entries)
+{
+	ImageWriter w(dir.fd(), dir.path(), kind, name);
+	written.push_back(name);
+	for (const ProtobufCMessage *m : entries)
+		w.write(m);
+	w.commit();
+}
+
+uint32_t FileTable::add(FileEntry *entry)
+{
+	entry->id = uint32_t(entries_.size() + 1);
+	entries_.push_back(entry);
+	return entry->id;
+}
+
+namespace {
+
+// What this criu cannot dump yet is refused before the process is touched.
+void check_supported(pid_t pid, const proc::Status &st)
+{
+	if (st.threads > 1)
+		throw Error(format("pid %d has %d threads: multi-threaded processes are not supported yet", pid,
+				   st.threads),
+			    ENOTSUP);
+	std::ifstream children(format("/proc/%d/task/%d/children", pid, pid));
+	std::string kids;
+	std::getline(children, kids);
+	if (!kids.empty())
+		throw Error(format("pid %d has child processes (%s): process trees are not supported yet", pid,
+				   kids.c_str()),
+			    ENOTSUP);
+	if (st.nspid.size() > 1)
+		throw Error(format("pid %d lives in a child pid namespace: not supported yet", pid), ENOTSUP);
+}
+
+dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &timers)
+{
+	compel::core::Infection &inf = c.task.infect(dump_parasite_blobs, {sizeof(dump_misc), 0});
+	auto *m = static_cast<dump_misc *>(inf.args());
+	if (timers.size() > DUMP_MAX_TIMERS)
+		c.fail(format("has %zu POSIX timers, more than the %d criu dumps", timers.size(), DUMP_MAX_TIMERS),
+		       ENOTSUP);
+	m->nr_timers = uint32_t(timers.size());
+	for (size_t i = 0; i < timers.size(); i++)
+		m->timer_ids[i] = timers[i].id;
+	int ret = inf.call(DUMP_CMD_MISC);
+	if (ret < 0)
+		c.fail(format("the parasite failed at step %u", m->failed_step), -ret);
+	dump_misc out = *m;
+	c.task.cure();
+	return out;
+}
+
+void write_inventory_and_pstree(DumpContext &c, const proc::Stat &stat, const proc::Status &st)
+{
+	NsPid pid = NS_PID__INIT;
+	pid.n_levels = st.nspid.size();
+	pid.levels = c.arena.array<uint32_t>(pid.n_levels);
+	for (size_t i = 0; i < pid.n_levels; i++)
+		pid.levels[i] = uint32_t(st.nspid[i]);
+
+	utsname u;
+	uname(&u);
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	inv.format_version = kFormatVersion;
+	inv.tool_version = c.arena.str(PROJECT_VERSION);
+	inv.root_pid = &pid;
+	inv.arch = c.task.arch().id();
+	inv.page_size = uint32_t(sysconf(_SC_PAGESIZE));
+	inv.kernel = c.arena.str(u.release);
+	inv.has_dump_time = true;
+	inv.dump_time = uint64_t(time(nullptr));
+	c.write_image(ImageKind::Inventory, "inventory.img", {&inv.base});
+
+	PstreeEntry p = PSTREE_ENTRY__INIT;
+	p.pid = &pid;
+	p.ppid = 0;
+	p.pgid = uint32_t(stat.pgid);
+	p.sid = uint32_t(stat.sid);
+	p.n_threads = 1;
+	p.threads = c.arena.array<NsPid *>(1);
+	p.threads[0] = &pid;
+	c.write_image(ImageKind::Pstree, "pstree.img", {&p.base});
+}
+
+void write_files(DumpContext &c)
+{
+	std::vector<const ProtobufCMessage *> entries;
+	for (FileEntry *f : c.files.entries())
+		entries.push_back(&f->base);
+	c.write_image(ImageKind::Files, "files.img", entries);
+}
+
+// After a good dump: what the user asked to happen to the process.
+void finish(const Options &opts, std::unique_ptr<compel::core::Task> task, pid_t pid)
+{
+	if (opts.leave_running) {
+		task->detach();
+	} else if (opts.leave_stopped) {
+		// Queued while still seized: it takes effect when the task goes.
+		if (kill(pid, SIGSTOP) != 0)
+			throw Error(format("pid %d: cannot stop it", pid), errno);
+		task->detach();
+	} else {
+		if (kill(pid, SIGKILL) != 0)
+			throw Error(format("pid %d: cannot kill it after the dump", pid), errno);
+		task->abandon();
+	}
+}
+
+} // namespace
+
+void dump(const Options &opts)
+{
+	if (!opts.tree)
+		throw Error("dump: which process? (-t PID)", EINVAL);
+	pid_t pid = opts.tree;
+	proc::Status st = proc::read_status(pid);
+	check_supported(pid, st);
+	ImagesDir dir(opts.images_dir, true);
+
+	LOG_INFO("Seizing pid %d", pid);
+	std::unique_ptr<compel::core::Task> task = compel::core::Task::seize(pid, 0);
+	DumpContext c{opts, dir, *task, pid, {}, {}, {}};
+	try {
+		proc::Stat stat = proc::read_stat(pid);
+		dump_misc misc = run_parasite(c, proc::read_timers(pid));
+		dump_files(c);
+		dump_mm(c, misc.brk);
+		dump_core(c, misc);
+		write_files(c);
+		write_inventory_and_pstree(c, stat, st);
+	} catch (const Error &) {
+		for (const auto &name : c.written)
+			dir.remove(name);
+		task->detach(); // the process goes on as before
+		throw;
+	}
+	LOG_INFO("Dumped pid %d into %s", pid, dir.path().c_str());
+	finish(opts, std::move(task), pid);
+}
+
+} // namespace criu

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include "Arena.h"
+#include "Image.h"
+#include "ImagesDir.h"
+#include "Options.h"
+#include "Infection.h"
+#include "Task.h"
+#include "dump-protocol.h"
+#include "files.pb-c.h"
+
+namespace criu {
+
+// Every open file of the dump, once, as files.img will list it.
+class FileTable {
+public:
+	uint32_t add(FileEntry *entry);
+	const std::vector<FileEntry *> &entries() const { return entries_; }
+
+private:
+	std::vector<FileEntry *> entries_;
+};
+
+// What the parts of a dump share: the task, where images go, and the
+// memory their messages point into.
+struct DumpContext {
+	const Options &opts;
+	ImagesDir &dir;
+	compel::core::Task &task;
+	pid_t pid;
+	Arena arena;
+	FileTable files;
+	std::vector<std::string> written; // image files made so far, removed if the dump fails
+
+	// Fails the dump with a message naming the process and what is wrong.
+	[[noreturn]] void fail(const std::string &what, int err = EINVAL) const;
+	// Writes one image file of entries (and a head first, if given).
+	void write_image(ImageKind kind, const std::string &name, const std::vector<const ProtobufCMessage *> &entries);
+};
+
+// The parts of a dump (DumpCore.cpp, DumpMem.cpp, DumpFiles.cpp).
+void dump_files(DumpContext &c);
+void dump_mm(DumpContext &c, uint64_t brk);
+void dump_core(DumpContext &c, const dump_misc &misc);
+
+// A regular file's entry: path, identity (to check on restore) and state.
+FileEntry *reg_file(DumpContext &c, const std::string &path, const std::string &proc_link, uint32_t flags,
+		    uint64_t pos);
+
+} // namespace criu

@@ -1,0 +1,180 @@
+// Open files, working directory and root of the dumped process.
+#include <climits>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <vector>
+
+#include <compel/error.hpp>
+
+#include "DumpContext.h"
+#include "Log.h"
+#include "Proc.h"
+#include "format.h"
+
+namespace criu {
+
+using compel::format;
+
+namespace {
+
+constexpr int kKcmpFile = 0; // KCMP_FILE
+
+std::string readlink_str(const std::string &path)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+	if (n < 0)
+		throw compel::Error("cannot read the link " + path, errno);
+	return std::string(buf, size_t(n));
+}
+
+bool ends_with(const std::string &s, const std::string &tail)
+{
+	return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Character devices that are the same wherever the process is restored.
+bool plain_device(const std::string &path)
+{
+	for (const char *d : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"})
+		if (path == d)
+			return true;
+	return false;
+}
+
+bool is_tty(const std::string &path) { return path.rfind("/dev/pts/", 0) == 0 || path.rfind("/dev/tty", 0) == 0; }
+
+// A deleted file the process still has open: its contents go into
+// ghost-<id>.img, up to --ghost-limit.
+void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint64_t size, int fd)
+{
+	if (size > c.opts.ghost_limit)
+		c.fail(format("fd %d: the deleted file %s has %llu bytes, more than --ghost-limit (%llu)", fd,
+			      f->reg->path, (unsigned long long)size, (unsigned long long)c.opts.ghost_limit),
+		       EFBIG);
+	int src = open(proc_link.c_str(), O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		c.fail(format("fd %d: cannot open the deleted file %s", fd, f->reg->path), errno);
+	std::string name = format("ghost-%u.img", f->id);
+	ImageWriter w(c.dir.fd(), c.dir.path(), ImageKind::Ghost, name);
+	c.written.push_back(name);
+	char buf[1 << 16];
+	ssize_t n;
+	while ((n = read(src, buf, sizeof(buf))) > 0)
+		w.write_raw(buf, size_t(n));
+	int err = n < 0 ? errno : 0;
+	close(src);
+	if (err)
+		c.fail(format("fd %d: cannot read the deleted file %s", fd, f->reg->path), err);
+	w.commit();
+}
+
+FileEntry *external(DumpContext &c, const std::string &key, uint32_t flags)
+{
+	ExternalEntry e = EXTERNAL_ENTRY__INIT;
+	e.key = c.arena.str(key);
+	e.flags = flags;
+	FileEntry f = FILE_ENTRY__INIT;
+	f.type = FILE_ENTRY__TYPE_T__EXTERNAL;
+	f.external = c.arena.make(e);
+	return c.arena.make(f);
+}
+
+// The file entry of descriptor fd, or a failure naming what is not supported.
+FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
+{
+	std::string proc_link = format("/proc/%d/fd/%d", c.pid, fd);
+	std::string target = readlink_str(proc_link);
+	struct stat st;
+	if (stat(proc_link.c_str(), &st) != 0)
+		c.fail(format("fd %d: cannot stat %s", fd, target.c_str()), errno);
+	uint32_t flags = info.flags & ~uint32_t(O_CLOEXEC);
+
+	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || (S_ISCHR(st.st_mode) && plain_device(target)))
+		return reg_file(c, target, proc_link, flags, info.pos);
+	// What the process shares with whoever started it: restored by the
+	// restoring tool's own descriptors.
+	if (fd <= 2 && S_ISFIFO(st.st_mode))
+		return external(c, target, flags);
+	if (fd <= 2 && S_ISCHR(st.st_mode) && is_tty(target)) {
+		if (!c.opts.shell_job)
+			c.fail(format("fd %d is the terminal %s: dump it with --shell-job", fd, target.c_str()), ENOTSUP);
+		return external(c, target, flags);
+	}
+	const char *what = S_ISSOCK(st.st_mode)	   ? "a socket"
+			   : S_ISFIFO(st.st_mode)  ? "a pipe or FIFO"
+			   : S_ISCHR(st.st_mode)   ? "a character device"
+			   : S_ISBLK(st.st_mode)   ? "a block device"
+						   : "an anonymous inode";
+	c.fail(format("fd %d is %s (%s): not supported yet", fd, what, target.c_str()), ENOTSUP);
+}
+
+} // namespace
+
+FileEntry *reg_file(DumpContext &c, const std::string &path, const std::string &proc_link, uint32_t flags,
+		    uint64_t pos)
+{
+	struct stat st;
+	if (stat(proc_link.c_str(), &st) != 0)
+		c.fail("cannot stat " + path, errno);
+	RegFileEntry r = REG_FILE_ENTRY__INIT;
+	bool deleted = ends_with(path, " (deleted)") && S_ISREG(st.st_mode) && st.st_nlink == 0;
+	r.path = c.arena.str(deleted ? path.substr(0, path.size() - 10) : path);
+	r.flags = flags;
+	r.pos = pos;
+	r.mode = st.st_mode;
+	r.size = uint64_t(st.st_size);
+	r.mtime_ns = uint64_t(st.st_mtim.tv_sec) * 1000000000ull + uint64_t(st.st_mtim.tv_nsec);
+	r.dev = st.st_dev;
+	r.ino = st.st_ino;
+	r.has_deleted = deleted;
+	r.deleted = deleted;
+	FileEntry f = FILE_ENTRY__INIT;
+	f.type = FILE_ENTRY__TYPE_T__REG;
+	f.reg = c.arena.make(r);
+	return c.arena.make(f);
+}
+
+void dump_files(DumpContext &c)
+{
+	struct Open {
+		int fd;
+		uint32_t id;
+	};
+	std::vector<Open> seen;
+	std::vector<const ProtobufCMessage *> fdinfos;
+	for (int fd : proc::list_fds(c.pid)) {
+		proc::FdInfo info = proc::read_fdinfo(c.pid, fd);
+		uint32_t id = 0;
+		// Descriptors that share one open file (dup, inheritance) share its
+		// offset and flags: they become one file entry.
+		for (const Open &o : seen)
+			if (syscall(SYS_kcmp, c.pid, c.pid, kKcmpFile, o.fd, fd) == 0)
+				id = o.id;
+		if (!id) {
+			FileEntry *f = describe(c, fd, info);
+			id = c.files.add(f);
+			if (f->reg && f->reg->deleted)
+				save_ghost(c, f, format("/proc/%d/fd/%d", c.pid, fd), f->reg->size, fd);
+		}
+		seen.push_back({fd, id});
+		FdinfoEntry e = FDINFO_ENTRY__INIT;
+		e.fd = uint32_t(fd);
+		e.id = id;
+		e.cloexec = info.flags & O_CLOEXEC;
+		fdinfos.push_back(&c.arena.make(e)->base);
+		LOG_DEBUG("pid %d fd %d: file %u", c.pid, fd, id);
+	}
+	c.write_image(ImageKind::Fdinfo, format("fdinfo-%d.img", c.pid), fdinfos);
+
+	FsEntry fs = FS_ENTRY__INIT;
+	for (auto [link, id] : {std::pair{"cwd", &fs.cwd_id}, std::pair{"root", &fs.root_id}}) {
+		std::string proc_link = format("/proc/%d/%s", c.pid, link);
+		*id = c.files.add(reg_file(c, readlink_str(proc_link), proc_link, O_RDONLY | O_DIRECTORY, 0));
+	}
+	c.write_image(ImageKind::Fs, format("fs-%d.img", c.pid), {&fs.base});
+}
+
+} // namespace criu

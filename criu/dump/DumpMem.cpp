@@ -1,0 +1,256 @@
+// The address space: VMAs into mm-<pid>.img, and the pages that are the
+// process's own into pagemap-<pid>.img and pages-<id>.img.
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <compel/error.hpp>
+
+#include "DumpContext.h"
+#include "Log.h"
+#include "Proc.h"
+#include "format.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+
+namespace criu {
+
+using compel::format;
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kPmPresent = 1ull << 63;
+constexpr uint64_t kPmSwapped = 1ull << 62;
+constexpr uint64_t kPmFile = 1ull << 61; // page cache or shared memory, not a private copy
+constexpr uint64_t kReadChunk = 1024;     // pages read at once
+
+// smaps' VmFlags that an madvise() set, and which restore puts back.
+struct MadvFlag {
+	const char *vmflag;
+	int advice;
+};
+const MadvFlag kMadvFlags[] = {
+	{"dc", MADV_DONTFORK}, {"wf", MADV_WIPEONFORK}, {"dd", MADV_DONTDUMP}, {"hg", MADV_HUGEPAGE},
+	{"nh", MADV_NOHUGEPAGE}, {"mg", MADV_MERGEABLE}, {"sr", MADV_SEQUENTIAL}, {"rr", MADV_RANDOM},
+};
+
+VmaEntry__KindT classify(DumpContext &c, const proc::Vma &v)
+{
+	if (v.name == "[vdso]")
+		return VMA_ENTRY__KIND_T__VDSO;
+	if (v.name == "[vvar]")
+		return VMA_ENTRY__KIND_T__VVAR;
+	if (v.name == "[vvar_vclock]")
+		return VMA_ENTRY__KIND_T__VVAR_VCLOCK;
+	if (v.name == "[vsyscall]")
+		return VMA_ENTRY__KIND_T__VSYSCALL;
+	if (v.shared && v.name == "/dev/zero (deleted)")
+		return VMA_ENTRY__KIND_T__ANON_SHARED;
+	if (v.name.rfind("/memfd:", 0) == 0 || v.name.rfind("/SYSV", 0) == 0)
+		c.fail(format("maps %s at 0x%llx: not supported yet", v.name.c_str(), (unsigned long long)v.start),
+		       ENOTSUP);
+	if (v.ino) {
+		if (v.name.size() > 10 && v.name.compare(v.name.size() - 10, 10, " (deleted)") == 0)
+			c.fail(format("maps the deleted file %s at 0x%llx: not supported yet", v.name.c_str(),
+				      (unsigned long long)v.start),
+			       ENOTSUP);
+		return v.shared ? VMA_ENTRY__KIND_T__FILE_SHARED : VMA_ENTRY__KIND_T__FILE_PRIVATE;
+	}
+	if (v.shared)
+		c.fail(format("has a shared mapping %s at 0x%llx of a kind criu does not know", v.name.c_str(),
+			      (unsigned long long)v.start),
+		       ENOTSUP);
+	return VMA_ENTRY__KIND_T__ANON;
+}
+
+VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
+{
+	VmaEntry e = VMA_ENTRY__INIT;
+	e.start = v.start;
+	e.end = v.end;
+	e.kind = kind;
+	e.prot = (v.read ? PROT_READ : 0) | (v.write ? PROT_WRITE : 0) | (v.exec ? PROT_EXEC : 0);
+	e.flags = (v.shared ? MAP_SHARED : MAP_PRIVATE) | (v.has("gd") ? MAP_GROWSDOWN : 0);
+	if (!v.name.empty())
+		e.name = c.arena.str(v.name);
+	uint64_t madv = 0;
+	for (const MadvFlag &f : kMadvFlags)
+		if (v.has(f.vmflag))
+			madv |= 1ull << f.advice;
+	e.has_madvise = madv != 0;
+	e.madvise = madv;
+	if (kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || kind == VMA_ENTRY__KIND_T__FILE_SHARED) {
+		std::string link = format("/proc/%d/map_files/%llx-%llx", c.pid, (unsigned long long)v.start,
+					  (unsigned long long)v.end);
+		FileEntry *f = reg_file(c, v.name, link, v.shared && v.write ? O_RDWR : O_RDONLY, 0);
+		if (f->reg->ino != v.ino)
+			c.fail(format("cannot open the file %s mapped at 0x%llx", v.name.c_str(),
+				      (unsigned long long)v.start),
+			       ESTALE);
+		e.has_file_id = true;
+		e.file_id = c.files.add(f);
+		e.has_pgoff = true;
+		e.pgoff = v.offset;
+	}
+	if (kind == VMA_ENTRY__KIND_T__ANON_SHARED) {
+		e.has_shmid = true;
+		e.shmid = v.ino;
+	}
+	return c.arena.make(e);
+}
+
+// Collects the pagemap entries and writes the pages of the process's VMAs.
+class PageDumper {
+public:
+	PageDumper(DumpContext &c) : c_(c), pages_(c.dir.fd(), c.dir.path(), ImageKind::Pages, "pages-1.img")
+	{
+		c.written.push_back("pages-1.img");
+		pagemap_ = open(format("/proc/%d/pagemap", c.pid).c_str(), O_RDONLY | O_CLOEXEC);
+		if (pagemap_ < 0)
+			c.fail("cannot open /proc/PID/pagemap", errno);
+	}
+	~PageDumper() { close(pagemap_); }
+
+	void dump(const VmaEntry &v)
+	{
+		bool private_file = v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE;
+		last_ = nullptr; // an entry never spans two VMAs: restore fills one VMA at a time
+		std::vector<uint64_t> pm(kReadChunk);
+		std::vector<uint8_t> data(kReadChunk * kPage);
+		for (uint64_t addr = v.start; addr < v.end; addr += kReadChunk * kPage) {
+			uint64_t n = std::min(kReadChunk, (v.end - addr) / kPage);
+			ssize_t got = pread(pagemap_, pm.data(), n * 8, off_t(addr / kPage * 8));
+			if (got != ssize_t(n * 8))
+				c_.fail(format("cannot read the pagemap at 0x%llx", (unsigned long long)addr), errno);
+			for (uint64_t i = 0; i < n;) {
+				// A run of pages that are the process's own data.
+				uint64_t j = i;
+				while (j < n && own(pm[j], private_file))
+					j++;
+				if (j > i)
+					run(addr + i * kPage, j - i, data.data(), private_file);
+				i = j == i ? i + 1 : j;
+			}
+		}
+	}
+
+	// The pagemap image's entries, its head first; commits the pages image.
+	void finish()
+	{
+		PagemapHead h = PAGEMAP_HEAD__INIT;
+		h.pages_id = 1;
+		entries.insert(entries.begin(), &c_.arena.make(h)->base);
+		pages_.commit();
+		LOG_INFO("pid %d: %llu pages dumped, %llu zero pages skipped", c_.pid, (unsigned long long)dumped_,
+			 (unsigned long long)zero_);
+	}
+
+	std::vector<const ProtobufCMessage *> entries;
+
+private:
+	static bool own(uint64_t pme, bool private_file)
+	{
+		if (!(pme & (kPmPresent | kPmSwapped)))
+			return false;
+		// In a private file mapping, a page of the file itself is the
+		// file's: only the copies the process wrote to are its own.
+		return !private_file || !(pme & kPmFile);
+	}
+
+	void run(uint64_t addr, uint64_t n, uint8_t *buf, bool private_file)
+	{
+		c_.task.read_mem(addr, buf, n * kPage);
+		static const uint8_t zero[kPage] = {};
+		for (uint64_t i = 0; i < n; i++) {
+			bool is_zero = memcmp(buf + i * kPage, zero, kPage) == 0;
+			// Anonymous memory reads as zero where nothing is restored; a
+			// private file page must be zeroed, or the file shows through.
+			if (is_zero && !private_file) {
+				zero_++;
+				continue;
+			}
+			auto flag = is_zero ? PAGEMAP_ENTRY__FLAG_T__ZERO : PAGEMAP_ENTRY__FLAG_T__DATA;
+			if (!is_zero) {
+				pages_.write_raw(buf + i * kPage, kPage);
+				dumped_++;
+			} else {
+				zero_++;
+			}
+			add(addr + i * kPage, flag);
+		}
+	}
+
+	void add(uint64_t addr, PagemapEntry__FlagT flag)
+	{
+		if (last_ && last_->flag == flag && last_->vaddr + uint64_t(last_->nr_pages) * kPage == addr) {
+			last_->nr_pages++;
+			return;
+		}
+		PagemapEntry e = PAGEMAP_ENTRY__INIT;
+		e.vaddr = addr;
+		e.nr_pages = 1;
+		e.flag = flag;
+		last_ = c_.arena.make(e);
+		entries.push_back(&last_->base);
+	}
+
+	DumpContext &c_;
+	ImageWriter pages_;
+	int pagemap_ = -1;
+	PagemapEntry *last_ = nullptr;
+	uint64_t dumped_ = 0, zero_ = 0;
+};
+
+bool has_pages(VmaEntry__KindT k)
+{
+	return k == VMA_ENTRY__KIND_T__ANON || k == VMA_ENTRY__KIND_T__FILE_PRIVATE || k == VMA_ENTRY__KIND_T__ANON_SHARED;
+}
+
+uint32_t exe_file(DumpContext &c)
+{
+	std::string link = format("/proc/%d/exe", c.pid);
+	char buf[PATH_MAX];
+	ssize_t n = readlink(link.c_str(), buf, sizeof(buf) - 1);
+	if (n < 0)
+		c.fail("cannot read /proc/PID/exe", errno);
+	return c.files.add(reg_file(c, std::string(buf, size_t(n)), link, O_RDONLY, 0));
+}
+
+} // namespace
+
+void dump_mm(DumpContext &c, uint64_t brk)
+{
+	proc::Stat st = proc::read_stat(c.pid);
+	MmEntry mm = MM_ENTRY__INIT;
+	mm.start_code = st.start_code, mm.end_code = st.end_code;
+	mm.start_data = st.start_data, mm.end_data = st.end_data;
+	mm.start_stack = st.start_stack, mm.start_brk = st.start_brk, mm.brk = brk;
+	mm.arg_start = st.arg_start, mm.arg_end = st.arg_end;
+	mm.env_start = st.env_start, mm.env_end = st.env_end;
+	std::vector<uint64_t> auxv = proc::read_auxv(c.pid, c.task.arch().word_size());
+	mm.n_auxv = auxv.size();
+	mm.auxv = c.arena.array<uint64_t>(auxv.size());
+	std::copy(auxv.begin(), auxv.end(), mm.auxv);
+	mm.exe_file_id = exe_file(c);
+
+	std::vector<proc::Vma> vmas = proc::read_smaps(c.pid);
+	mm.n_vmas = vmas.size();
+	mm.vmas = c.arena.array<VmaEntry *>(vmas.size());
+	PageDumper pages(c);
+	for (size_t i = 0; i < vmas.size(); i++) {
+		VmaEntry__KindT kind = classify(c, vmas[i]);
+		mm.vmas[i] = describe(c, vmas[i], kind);
+		if (has_pages(kind)) // /proc/PID/mem reads PROT_NONE memory too
+			pages.dump(*mm.vmas[i]);
+	}
+	c.write_image(ImageKind::Mm, format("mm-%d.img", c.pid), {&mm.base});
+	pages.finish();
+	c.write_image(ImageKind::Pagemap, format("pagemap-%d.img", c.pid), pages.entries);
+}
+
+} // namespace criu

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+// What criu reads of /proc/PID: one parser per file, each returning plain
+// data and throwing compel::Error that names the file.
+namespace criu::proc {
+
+struct Stat {
+	char state = '?';
+	std::string comm;
+	pid_t ppid = 0, pgid = 0, sid = 0;
+	int exit_signal = 0;
+	uint64_t start_code = 0, end_code = 0, start_stack = 0;
+	uint64_t start_data = 0, end_data = 0, start_brk = 0;
+	uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+	uint64_t flags = 0;
+};
+Stat read_stat(pid_t pid);
+
+struct Status {
+	std::vector<pid_t> nspid; // outermost first
+	std::vector<pid_t> nspgid, nssid;
+	uint32_t uid[4] = {}, gid[4] = {}; // real, effective, saved, fs
+	std::vector<uint32_t> groups;
+	uint64_t cap_inh = 0, cap_prm = 0, cap_eff = 0, cap_bnd = 0, cap_amb = 0;
+	bool no_new_privs = false;
+	int seccomp = 0;
+	int threads = 0;
+};
+Status read_status(pid_t pid);
+
+// A VMA as /proc/PID/smaps tells it.
+struct Vma {
+	uint64_t start = 0, end = 0;
+	bool read = false, write = false, exec = false, shared = false;
+	uint64_t offset = 0;
+	unsigned dev_major = 0, dev_minor = 0;
+	uint64_t ino = 0;
+	std::string name;            // path, "[heap]", "[vdso]"... or ""
+	std::vector<std::string> vmflags; // "rd", "gd", "dc", "wf"...
+
+	bool has(const char *flag) const;
+};
+std::vector<Vma> read_smaps(pid_t pid);
+
+struct FdInfo {
+	uint64_t pos = 0;
+	uint32_t flags = 0; // open(2) flags, octal in the file
+};
+FdInfo read_fdinfo(pid_t pid, int fd);
+std::vector<int> list_fds(pid_t pid);
+
+struct PosixTimer {
+	int id = 0;
+	int signo = 0;
+	uint64_t sigval = 0;
+	int notify = 0;     // SIGEV_SIGNAL, _NONE, _THREAD, | SIGEV_THREAD_ID
+	int notify_tid = 0;
+	int clock = 0;
+};
+std::vector<PosixTimer> read_timers(pid_t pid);
+
+// The auxiliary vector's words (key, value pairs), word_size bytes each.
+std::vector<uint64_t> read_auxv(pid_t pid, unsigned word_size);
+uint32_t read_personality(pid_t pid);
+
+} // namespace criu::proc

@@ -1,0 +1,146 @@
+#include "Restore.h"
+
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <linux/sched.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <compel/error.hpp>
+
+#include "ArchCore.h"
+#include "Log.h"
+#include "RestoreImages.h"
+#include "RestoreTask.h"
+#include "Infection.h"
+#include "Task.h"
+#include "format.h"
+#include "restorer-protocol.h"
+
+namespace criu {
+
+using compel::Error;
+using compel::format;
+
+namespace {
+
+void check_pid_free(pid_t pid)
+{
+	if (kill(pid, 0) == 0 || errno != ESRCH) {
+		std::ifstream comm(format("/proc/%d/comm", pid));
+		std::string name;
+		std::getline(comm, name);
+		throw Error(format("pid %d is in use%s: cannot restore the process with its pid", pid,
+				   name.empty() ? "" : (" (by " + name + ")").c_str()),
+			    EEXIST);
+	}
+}
+
+pid_t clone_with_pid(pid_t pid)
+{
+	clone_args args = {};
+	args.exit_signal = SIGCHLD;
+	args.set_tid = uint64_t(uintptr_t(&pid));
+	args.set_tid_size = 1;
+	long r = syscall(SYS_clone3, &args, sizeof(args));
+	if (r < 0) {
+		if (errno == EEXIST)
+			throw Error(format("pid %d was taken while criu prepared the restore", pid), EEXIST);
+		throw Error(format("cannot create a process with pid %d (clone3 with set_tid)", pid), errno);
+	}
+	return pid_t(r);
+}
+
+// What the restoring process said: its own error, the restorer's verdict,
+// or nothing because it died.
+restorer_status wait_for_restorer(int fd, pid_t pid)
+{
+	std::string msg;
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		msg.append(buf, size_t(n));
+	if (msg.rfind("ERR:", 0) == 0)
+		throw Error::described(format("pid %d: ", pid) + msg.substr(4), EIO);
+	restorer_status st;
+	if (msg.size() == sizeof(st)) {
+		memcpy(&st, msg.data(), sizeof(st));
+		if (st.magic == RESTORER_STATUS_MAGIC && st.step == 0 && st.error == 0)
+			return st;
+		if (st.magic == RESTORER_STATUS_MAGIC)
+			throw Error(format("pid %d: the restorer failed at step %u", pid, st.step), -st.error);
+	}
+	// Every copy of the pipe's write end is closed: it has ended.
+	int status = 0;
+	waitpid(pid, &status, 0);
+	throw Error::described(format("pid %d: the restoring process ended before it was done (%s)", pid,
+				      WIFSIGNALED(status) ? strsignal(WTERMSIG(status))
+							  : format("exit status %d", WEXITSTATUS(status)).c_str()),
+			       EIO);
+}
+
+// The restorer is waiting: give the thread its dumped registers and signal
+// mask, take the restorer out, and let the process go.
+void finish(const RestoreImages &img, const restorer_status &st, bool leave_stopped)
+{
+	std::unique_ptr<compel::core::Task> task = compel::core::Task::seize(img.pid, 0);
+	compel::core::TracedThread &t = task->leader();
+	compel::core::RegSet regs;
+	std::vector<uint8_t> fpu;
+	arch_core(compel_arch(img.core->arch))
+		->load(*img.core, t.thread.get_regset(t.arch->fpu_regset(), t.arch->fpu_max_size()), regs, fpu);
+	int64_t r = task->syscall(compel_sys(COMPEL_SYS_munmap), {st.self.start, st.self.len});
+	if (r < 0)
+		throw Error(format("pid %d: cannot unmap the restorer", img.pid), int(-r));
+	task->replace_saved_state(t, regs, fpu, img.core->thread->blocked_sigs);
+	if (leave_stopped && kill(img.pid, SIGSTOP) != 0)
+		throw Error(format("pid %d: cannot stop it", img.pid), errno);
+	task->detach();
+}
+
+} // namespace
+
+int restore(const Options &opts)
+{
+	ImagesDir dir(opts.images_dir, false);
+	RestoreImages img = read_images(dir);
+	check_pid_free(img.pid);
+
+	int status[2];
+	if (pipe2(status, O_CLOEXEC) != 0)
+		throw Error("cannot make a pipe", errno);
+	pid_t pid = clone_with_pid(img.pid);
+	if (pid == 0) {
+		close(status[0]);
+		restore_task(img, dir, status[1]);
+	}
+	close(status[1]);
+	try {
+		restorer_status st = wait_for_restorer(status[0], pid);
+		close(status[0]);
+		finish(img, st, opts.leave_stopped);
+	} catch (const Error &) {
+		close(status[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, nullptr, 0);
+		throw;
+	}
+	LOG_INFO("Restored pid %d", pid);
+	if (!opts.pidfile.empty()) {
+		std::ofstream f(opts.pidfile);
+		f << pid << '\n';
+		if (!f.flush())
+			throw Error("cannot write the pid file " + opts.pidfile, errno);
+	}
+	if (opts.restore_detached)
+		return 0;
+	int wstatus;
+	while (waitpid(pid, &wstatus, 0) < 0)
+		if (errno != EINTR)
+			throw Error(format("pid %d: cannot wait for it", pid), errno);
+	return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
+} // namespace criu

@@ -1,0 +1,179 @@
+#include "RestoreImages.h"
+
+#include <algorithm>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <compel/error.hpp>
+
+#include "ArchCore.h"
+#include "format.h"
+
+namespace criu {
+
+using compel::Error;
+using compel::format;
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+
+[[noreturn]] void bad(const std::string &file, const std::string &why)
+{
+	throw Error(file + ": " + why, EINVAL);
+}
+
+template <typename T> std::vector<Unpacked<T>> read_all(ImageReader &r, const ProtobufCMessageDescriptor *d)
+{
+	std::vector<Unpacked<T>> out;
+	while (auto m = r.next<T>(d))
+		out.push_back(std::move(m));
+	return out;
+}
+
+// A file the process maps or runs must be the one it was at the dump.
+void check_identity(const RegFileEntry &f, const std::string &what)
+{
+	struct stat st;
+	if (stat(f.path, &st) != 0)
+		throw Error(format("%s %s is gone", what.c_str(), f.path), errno);
+	uint64_t mtime = uint64_t(st.st_mtim.tv_sec) * 1000000000ull + uint64_t(st.st_mtim.tv_nsec);
+	const char *field = st.st_dev != f.dev		   ? "device"
+			    : st.st_ino != f.ino	   ? "inode"
+			    : uint64_t(st.st_size) != f.size ? "size"
+			    : mtime != f.mtime_ns	   ? "modification time"
+							   : nullptr;
+	if (field)
+		throw Error(format("%s %s changed since the dump (its %s differs): restoring it would run "
+				   "other code than was dumped",
+				   what.c_str(), f.path, field),
+			    ESTALE);
+}
+
+void check_files(RestoreImages &img)
+{
+	for (auto &f : img.files) {
+		if (f->id == 0 || img.files_by_id.count(f->id))
+			bad("files.img", format("file id %u is invalid or listed twice", f->id));
+		if (f->type == FILE_ENTRY__TYPE_T__REG && !f->reg)
+			bad("files.img", format("regular file %u has no reg entry", f->id));
+		if (f->type == FILE_ENTRY__TYPE_T__EXTERNAL && !f->external)
+			bad("files.img", format("external file %u has no external entry", f->id));
+		img.files_by_id[f->id] = &*f;
+	}
+	std::set<uint32_t> fds;
+	for (auto &d : img.fdinfo) {
+		if (!img.files_by_id.count(d->id))
+			bad(format("fdinfo-%d.img", img.pid), format("fd %u refers to file %u, which files.img lacks", d->fd, d->id));
+		if (!fds.insert(d->fd).second)
+			bad(format("fdinfo-%d.img", img.pid), format("fd %u is listed twice", d->fd));
+	}
+	for (uint32_t id : {img.fs->cwd_id, img.fs->root_id})
+		if (!img.files_by_id.count(id) || !img.file(id).reg)
+			bad(format("fs-%d.img", img.pid), format("directory file %u is missing", id));
+}
+
+void check_mm(const ImagesDir &dir, RestoreImages &img)
+{
+	std::string name = format("mm-%d.img", img.pid);
+	const MmEntry &mm = *img.mm;
+	if (!img.files_by_id.count(mm.exe_file_id) || !img.file(mm.exe_file_id).reg)
+		bad(name, format("the executable is file %u, which files.img lacks", mm.exe_file_id));
+	check_identity(*img.file(mm.exe_file_id).reg, "the executable");
+	uint64_t prev_end = 0;
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		const VmaEntry &v = *mm.vmas[i];
+		if (v.start >= v.end || v.start % kPage || v.end % kPage || v.start < prev_end)
+			bad(name, format("vma %zu [0x%llx, 0x%llx) is not a page-aligned range after the previous one",
+					 i, (unsigned long long)v.start, (unsigned long long)v.end));
+		prev_end = v.end;
+		if (v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || v.kind == VMA_ENTRY__KIND_T__FILE_SHARED) {
+			if (!v.has_file_id || !img.files_by_id.count(v.file_id) || !img.file(v.file_id).reg)
+				bad(name, format("vma %zu maps file %u, which files.img lacks", i, v.file_id));
+			check_identity(*img.file(v.file_id).reg, "the mapped file");
+		}
+	}
+	std::string pm = format("pagemap-%d.img", img.pid);
+	for (auto &e : img.pagemap) {
+		uint64_t end = e->vaddr + uint64_t(e->nr_pages) * kPage;
+		bool inside = false;
+		for (size_t i = 0; i < mm.n_vmas; i++)
+			inside |= e->vaddr >= mm.vmas[i]->start && end <= mm.vmas[i]->end;
+		if (!inside || e->vaddr % kPage)
+			bad(pm, format("pages at 0x%llx (%u) lie outside every vma", (unsigned long long)e->vaddr, e->nr_pages));
+		if (e->flag == PAGEMAP_ENTRY__FLAG_T__DATA)
+			img.data_pages += e->nr_pages;
+	}
+	img.pages_file = format("pages-%u.img", img.pagemap_head->pages_id);
+	struct stat st;
+	if (fstatat(dir.fd(), img.pages_file.c_str(), &st, 0) != 0)
+		throw Error(format("%s/%s, which %s refers to, is missing", dir.path().c_str(), img.pages_file.c_str(),
+				   pm.c_str()),
+			    errno);
+	if (uint64_t(st.st_size) != img.data_pages * kPage)
+		bad(img.pages_file, format("has %lld bytes, but %s lists %llu pages (%llu bytes)", (long long)st.st_size,
+					   pm.c_str(), (unsigned long long)img.data_pages,
+					   (unsigned long long)(img.data_pages * kPage)));
+}
+
+} // namespace
+
+RestoreImages read_images(const ImagesDir &dir)
+{
+	RestoreImages img;
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Inventory, "inventory.img");
+		img.inventory = r.expect<InventoryEntry>(&inventory_entry__descriptor);
+		if (img.inventory->format_version != kFormatVersion)
+			r.fail(format("format version %u; this criu reads version %u", img.inventory->format_version,
+				      kFormatVersion));
+		if (!arch_core(compel_arch(img.inventory->arch)))
+			r.fail(format("holds tasks of arch %u, which this criu cannot restore", img.inventory->arch));
+		if (img.inventory->page_size != uint32_t(sysconf(_SC_PAGESIZE)))
+			r.fail(format("was dumped with %u-byte pages; this system has %ld", img.inventory->page_size,
+				      sysconf(_SC_PAGESIZE)));
+	}
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Pstree, "pstree.img");
+		img.pstree = r.expect<PstreeEntry>(&pstree_entry__descriptor);
+		if (r.next(&pstree_entry__descriptor))
+			r.fail("lists more than one process: restoring process trees is not supported yet");
+		if (!img.pstree->pid || img.pstree->pid->n_levels != 1 || img.pstree->n_threads != 1)
+			r.fail("the process must have one pid level and one thread");
+		img.pid = pid_t(img.pstree->pid->levels[0]);
+	}
+	std::string core = format("core-%d.img", img.pid);
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Core, core);
+		img.core = r.expect<CoreEntry>(&core_entry__descriptor);
+		if (img.core->tid != uint32_t(img.pid) || !img.core->thread || !img.core->task || !img.core->task->creds)
+			r.fail("lacks the thread's or the task's state");
+	}
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Mm, format("mm-%d.img", img.pid));
+		img.mm = r.expect<MmEntry>(&mm_entry__descriptor);
+	}
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Pagemap, format("pagemap-%d.img", img.pid));
+		img.pagemap_head = r.expect<PagemapHead>(&pagemap_head__descriptor);
+		img.pagemap = read_all<PagemapEntry>(r, &pagemap_entry__descriptor);
+	}
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Files, "files.img");
+		img.files = read_all<FileEntry>(r, &file_entry__descriptor);
+	}
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Fdinfo, format("fdinfo-%d.img", img.pid));
+		img.fdinfo = read_all<FdinfoEntry>(r, &fdinfo_entry__descriptor);
+	}
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Fs, format("fs-%d.img", img.pid));
+		img.fs = r.expect<FsEntry>(&fs_entry__descriptor);
+	}
+	check_files(img);
+	check_mm(dir, img);
+	return img;
+}
+
+} // namespace criu

@@ -1,0 +1,609 @@
+#include "RestoreTask.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#include <compel/error.hpp>
+
+#include "ArchCore.h"
+#include "Log.h"
+#include "format.h"
+#include "restorer-protocol.h"
+#include "restorer.h"
+
+extern "C" {
+// glibc's rseq registration of this thread (glibc 2.35+).
+extern const ptrdiff_t __rseq_offset;
+extern const unsigned int __rseq_size;
+}
+
+namespace criu {
+
+using compel::Error;
+using compel::format;
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kRestorerStack = 64 << 10;
+// Where free address ranges are looked for: above the lower 4 GiB (which
+// 32-bit compatible code prefers) and below the top of user space.
+constexpr uint64_t kSearchLow = 1ull << 32;
+constexpr uint64_t kSearchHigh = 0x7f0000000000ull;
+
+uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+
+struct Range {
+	uint64_t start, end;
+};
+
+// The start of a mapping's name ("[vdso]"), kept without allocating.
+using ShortName = std::array<char, 16>;
+
+bool is_name(const ShortName &n, const char *s) { return strncmp(n.data(), s, n.size()) == 0; }
+
+// criu's own descriptors, kept just above the highest descriptor the
+// process restores, so that placing its files never lands on them (the
+// seed's "service descriptors").
+class ServiceFds {
+public:
+	enum Slot { Status, Dir, Log, Exe, Count };
+
+	explicit ServiceFds(int highest_target) : base_(std::max(highest_target + 1, 3)) {}
+
+	// Moves copies of fds (one per slot, -1 for none) into their slots; the
+	// originals stay, to be closed with everything criu leaves.  Through
+	// copies above the slots first: an original may sit on another's slot.
+	std::vector<int> install(const std::vector<int> &fds)
+	{
+		std::vector<int> high, out;
+		for (int fd : fds) {
+			int h = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, base_ + Count);
+			if (fd >= 0 && h < 0)
+				throw Error(format("cannot copy criu's descriptor %d", fd), errno);
+			high.push_back(h);
+		}
+		for (size_t slot = 0; slot < high.size(); slot++) {
+			int to = high[slot] < 0 ? -1 : base_ + int(slot);
+			if (to >= 0 && (dup3(high[slot], to, O_CLOEXEC) < 0 || close(high[slot]) != 0))
+				throw Error(format("cannot move criu's descriptor to %d", to), errno);
+			if (to >= 0)
+				used_.push_back(to);
+			out.push_back(to);
+		}
+		return out;
+	}
+
+	bool owns(int fd) const { return std::find(used_.begin(), used_.end(), fd) != used_.end(); }
+	// The guard: a restored descriptor never sits on a service descriptor.
+	void check(int fd) const
+	{
+		if (owns(fd) || fd >= base_)
+			throw Error(format("internal: fd %d would overwrite criu's service descriptors from %d", fd, base_),
+				    EBADF);
+	}
+
+private:
+	int base_;
+	std::vector<int> used_;
+};
+
+std::vector<int> own_fds()
+{
+	std::vector<int> fds;
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		throw Error("cannot list /proc/self/fd", errno);
+	int dfd = dirfd(d);
+	while (dirent *e = readdir(d))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dfd)
+			fds.push_back(atoi(e->d_name));
+	closedir(d);
+	return fds;
+}
+
+// A deleted file, made again from its ghost image for as long as it takes
+// to open it.
+int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags)
+{
+	const RegFileEntry &r = *f.reg;
+	int out = open(r.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, r.mode & 07777);
+	if (out < 0)
+		throw Error(format("cannot recreate the deleted file %s", r.path), errno);
+	int in = openat(dir.fd(), format("ghost-%u.img", f.id).c_str(), O_RDONLY | O_CLOEXEC);
+	int err = in < 0 ? errno : 0;
+	char buf[1 << 16];
+	ssize_t n = 0;
+	while (!err && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, size_t(n)) != n)
+			err = errno ? errno : EIO;
+	if (n < 0)
+		err = errno;
+	if (in >= 0)
+		close(in);
+	close(out);
+	int fd = err ? -1 : open(r.path, int(flags));
+	if (fd < 0 && !err)
+		err = errno;
+	unlink(r.path);
+	if (err)
+		throw Error(format("cannot recreate the deleted file %s from ghost-%u.img", r.path, f.id), err);
+	return fd;
+}
+
+int open_file(const ImagesDir &dir, const FileEntry &f)
+{
+	const RegFileEntry &r = *f.reg;
+	uint32_t flags = r.flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+	int fd = r.deleted ? open_ghost(dir, f, flags) : open(r.path, int(flags));
+	if (fd < 0)
+		throw Error(format("cannot open %s", r.path), errno);
+	if (r.pos && lseek(fd, off_t(r.pos), SEEK_SET) < 0) {
+		int err = errno;
+		close(fd);
+		throw Error(format("cannot seek %s to %llu", r.path, (unsigned long long)r.pos), err);
+	}
+	return fd;
+}
+
+void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFds &sfd)
+{
+	std::vector<const FdinfoEntry *> fds;
+	for (auto &d : img.fdinfo)
+		fds.push_back(&*d);
+	std::sort(fds.begin(), fds.end(), [](auto *a, auto *b) { return a->fd < b->fd; });
+
+	// criu's own descriptors are not the process's: only the external ones
+	// (stdin, stdout, stderr shared with the outside) stay.
+	for (int fd : own_fds()) {
+		bool keep = sfd.owns(fd);
+		for (auto *d : fds)
+			keep |= int(d->fd) == fd && img.file(d->id).type == FILE_ENTRY__TYPE_T__EXTERNAL;
+		if (!keep)
+			close(fd);
+	}
+
+	std::vector<std::pair<uint32_t, int>> placed; // file id, a descriptor of it
+	for (auto *d : fds) {
+		int fd = int(d->fd);
+		sfd.check(fd);
+		const FileEntry &f = img.file(d->id);
+		auto same = std::find_if(placed.begin(), placed.end(), [&](auto &p) { return p.first == d->id; });
+		if (f.type == FILE_ENTRY__TYPE_T__EXTERNAL) {
+			if (fcntl(fd, F_GETFD) < 0)
+				throw Error(format("fd %d was %s, shared with the outside: criu restore must be "
+						   "started with its fd %d open (the same stdin/stdout/stderr)",
+						   fd, f.external->key, fd),
+					    EBADF);
+		} else if (same != placed.end()) {
+			if (dup2(same->second, fd) < 0)
+				throw Error(format("cannot duplicate fd %d to %d", same->second, fd), errno);
+		} else {
+			int nfd = open_file(dir, f);
+			if (nfd != fd) {
+				if (dup2(nfd, fd) < 0)
+					throw Error(format("cannot move %s to fd %d", f.reg->path, fd), errno);
+				close(nfd);
+			}
+		}
+		placed.push_back({d->id, fd});
+		if (fcntl(fd, F_SETFD, d->cloexec ? FD_CLOEXEC : 0) < 0)
+			throw Error(format("cannot set the flags of fd %d", fd), errno);
+	}
+}
+
+void restore_fs_and_limits(const RestoreImages &img)
+{
+	const char *cwd = img.file(img.fs->cwd_id).reg->path;
+	const char *root = img.file(img.fs->root_id).reg->path;
+	if (strcmp(root, "/") != 0 && chroot(root) != 0)
+		throw Error(format("cannot change the root to %s", root), errno);
+	if (chdir(cwd) != 0)
+		throw Error(format("cannot change the working directory to %s", cwd), errno);
+	const TaskCoreEntry &t = *img.core->task;
+	for (size_t i = 0; i < t.n_rlimits; i++) {
+		rlimit rl = {t.rlimits[i]->cur, t.rlimits[i]->max};
+		if (prlimit(0, __rlimit_resource(t.rlimits[i]->resource), &rl, nullptr) != 0)
+			throw Error(format("cannot set resource limit %u to %llu/%llu", t.rlimits[i]->resource,
+					   (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max),
+				    errno);
+	}
+}
+
+// This task's memory map, read without allocating: what it reads must be
+// what the restorer unmaps, heap included.
+size_t read_own_maps(std::vector<char> &buf, std::vector<Range> &out, std::vector<ShortName> &names)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		throw Error("cannot open /proc/self/maps", errno);
+	size_t len = 0;
+	ssize_t n;
+	while ((n = read(fd, buf.data() + len, buf.size() - len - 1)) > 0)
+		len += size_t(n);
+	close(fd);
+	if (n < 0 || len >= buf.size() - 1)
+		throw Error("cannot read /proc/self/maps", n < 0 ? errno : E2BIG);
+	buf[len] = 0;
+	size_t count = 0;
+	for (char *line = buf.data(); *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		unsigned long long s, e;
+		int name = 0;
+		if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &s, &e, &name) >= 2) {
+			if (count < out.size())
+				out[count] = {s, e};
+			if (count < names.size()) {
+				names[count] = {};
+				if (name)
+					strncpy(names[count].data(), line + name, names[count].size() - 1);
+			}
+			count++;
+		}
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return count;
+}
+
+// Address ranges to keep apart from each other: this task's and the
+// restored process's; finds free space among them.
+class AddressPlan {
+public:
+	void take(uint64_t start, uint64_t end) { taken_.push_back({start, end}); }
+
+	uint64_t find(uint64_t len)
+	{
+		std::sort(taken_.begin(), taken_.end(), [](auto &a, auto &b) { return a.start < b.start; });
+		uint64_t at = kSearchLow;
+		for (const Range &r : taken_) {
+			if (r.end <= at)
+				continue;
+			if (r.start >= at + len)
+				break;
+			at = page_up(r.end);
+		}
+		if (at + len > kSearchHigh)
+			throw Error(format("no free %llu bytes of address space for the restore", (unsigned long long)len),
+				    ENOMEM);
+		take(at, at + len);
+		return at;
+	}
+
+private:
+	std::vector<Range> taken_;
+};
+
+void reserve(uint64_t at, uint64_t len, const char *what)
+{
+	void *p = mmap(reinterpret_cast<void *>(at), len, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_NORESERVE, -1, 0);
+	if (p != reinterpret_cast<void *>(at))
+		throw Error(format("cannot reserve %llu bytes at 0x%llx for %s", (unsigned long long)len,
+				   (unsigned long long)at, what),
+			    p == MAP_FAILED ? errno : EEXIST);
+}
+
+bool is_special(VmaEntry__KindT k)
+{
+	return k == VMA_ENTRY__KIND_T__VDSO || k == VMA_ENTRY__KIND_T__VVAR || k == VMA_ENTRY__KIND_T__VVAR_VCLOCK ||
+	       k == VMA_ENTRY__KIND_T__VSYSCALL;
+}
+
+const char *special_name(VmaEntry__KindT k)
+{
+	return k == VMA_ENTRY__KIND_T__VDSO ? "[vdso]" : k == VMA_ENTRY__KIND_T__VVAR ? "[vvar]" : "[vvar_vclock]";
+}
+
+// Maps one VMA of the process at `at`, in premapped form: writable to be
+// filled; the restorer moves it and sets its protection.
+void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at)
+{
+	uint64_t len = v.end - v.start;
+	int prot = PROT_READ | PROT_WRITE, flags = MAP_FIXED, fd = -1;
+	switch (v.kind) {
+	case VMA_ENTRY__KIND_T__ANON:
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS | int(v.flags & MAP_GROWSDOWN);
+		break;
+	case VMA_ENTRY__KIND_T__ANON_SHARED:
+		flags |= MAP_SHARED | MAP_ANONYMOUS;
+		break;
+	case VMA_ENTRY__KIND_T__FILE_PRIVATE:
+	case VMA_ENTRY__KIND_T__FILE_SHARED: {
+		bool shared = v.kind == VMA_ENTRY__KIND_T__FILE_SHARED;
+		const char *path = img.file(v.file_id).reg->path;
+		fd = open(path, (shared && (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		if (fd < 0)
+			throw Error(format("cannot open %s to map it at 0x%llx", path, (unsigned long long)v.start), errno);
+		flags |= shared ? MAP_SHARED : MAP_PRIVATE;
+		if (shared)
+			prot = int(v.prot);
+		break;
+	}
+	default:
+		throw Error(format("vma at 0x%llx has kind %d, which criu cannot premap", (unsigned long long)v.start,
+				   v.kind),
+			    EINVAL);
+	}
+	void *p = mmap(reinterpret_cast<void *>(at), len, prot, flags, fd, off_t(v.pgoff));
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (p == MAP_FAILED)
+		throw Error(format("cannot map [0x%llx, 0x%llx) (%s)", (unsigned long long)v.start,
+				   (unsigned long long)v.end, v.name ? v.name : "anonymous"),
+			    err);
+}
+
+void fill_pages(const RestoreImages &img, const ImagesDir &dir, const std::vector<uint64_t> &slot_of_vma)
+{
+	int fd = openat(dir.fd(), img.pages_file.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		throw Error("cannot open " + dir.path() + "/" + img.pages_file, errno);
+	uint64_t off = 0;
+	const MmEntry &mm = *img.mm;
+	for (auto &e : img.pagemap) {
+		size_t i = 0;
+		while (!(e->vaddr >= mm.vmas[i]->start && e->vaddr < mm.vmas[i]->end))
+			i++;
+		auto *dst = reinterpret_cast<uint8_t *>(slot_of_vma[i] + (e->vaddr - mm.vmas[i]->start));
+		uint64_t len = uint64_t(e->nr_pages) * kPage;
+		if (e->flag == PAGEMAP_ENTRY__FLAG_T__ZERO) {
+			memset(dst, 0, len);
+			continue;
+		}
+		for (uint64_t done = 0; done < len;) {
+			ssize_t n = pread(fd, dst + done, len - done, off_t(off + done));
+			if (n <= 0) {
+				int err = n < 0 ? errno : EIO;
+				close(fd);
+				throw Error(format("cannot read %s at %llu", img.pages_file.c_str(), (unsigned long long)(off + done)),
+					    err);
+			}
+			done += uint64_t(n);
+		}
+		off += len;
+	}
+	close(fd);
+}
+
+// The restorer's memory: [blob | args header and arrays | stack].
+struct RestorerArea {
+	uint64_t base = 0, len = 0, args = 0, stack_top = 0, entry = 0;
+	uint8_t *cursor = nullptr, *limit = nullptr;
+
+	template <typename T> T *alloc(size_t n)
+	{
+		uint8_t *p = reinterpret_cast<uint8_t *>((uintptr_t(cursor) + 15) & ~uintptr_t(15));
+		if (p + n * sizeof(T) > limit)
+			throw Error("internal: the restorer's argument area is too small", ENOMEM);
+		cursor = p + n * sizeof(T);
+		return reinterpret_cast<T *>(p);
+	}
+};
+
+RestorerArea load_restorer(uint64_t at, uint64_t args_size)
+{
+	const compel_blob_desc &blob = restorer_x86_64_blob;
+	RestorerArea a;
+	a.base = at;
+	a.args = at + blob.mem_size;
+	a.stack_top = a.args + args_size + kRestorerStack;
+	a.len = a.stack_top - at;
+	void *p = mmap(reinterpret_cast<void *>(at), a.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (p == MAP_FAILED)
+		throw Error("cannot map the restorer", errno);
+	if (compel_blob_relocate(&blob, p, at) != 0 ||
+	    mprotect(p, blob.exec_size, PROT_READ | PROT_EXEC) != 0)
+		throw Error("cannot load the restorer blob", errno ? errno : EINVAL);
+	a.entry = at + uint64_t(compel_blob_export_offset(&blob, "restore"));
+	a.cursor = reinterpret_cast<uint8_t *>(a.args + sizeof(restorer_args));
+	a.limit = reinterpret_cast<uint8_t *>(a.args + args_size);
+	return a;
+}
+
+void fill_task_args(restorer_args &ra, RestorerArea &area, const RestoreImages &img, int exe_fd)
+{
+	const MmEntry &mm = *img.mm;
+	const TaskCoreEntry &t = *img.core->task;
+	const ThreadCoreEntry &th = *img.core->thread;
+
+	uint64_t *auxv = area.alloc<uint64_t>(mm.n_auxv);
+	std::copy(mm.auxv, mm.auxv + mm.n_auxv, auxv);
+	ra.mm = {mm.start_code, mm.end_code, mm.start_data, mm.end_data, mm.start_brk, mm.brk, mm.start_stack,
+		 mm.arg_start, mm.arg_end, mm.env_start, mm.env_end, uint64_t(uintptr_t(auxv)),
+		 uint32_t(mm.n_auxv * sizeof(uint64_t)), uint32_t(exe_fd)};
+
+	for (size_t i = 0; i < t.n_sigactions; i++) {
+		const SigactionEntry &s = *t.sigactions[i];
+		if (s.sig >= 1 && s.sig <= RESTORER_NR_SIGNALS)
+			ra.sigactions[s.sig - 1] = {s.handler, s.flags, s.restorer, s.mask};
+	}
+	for (size_t i = 0; i < t.n_itimers && t.itimers[i]->which < 3; i++)
+		ra.itimers[t.itimers[i]->which] = {t.itimers[i]->value_ns, t.itimers[i]->interval_ns};
+	auto *timers = area.alloc<restorer_timer>(t.n_posix_timers);
+	for (size_t i = 0; i < t.n_posix_timers; i++) {
+		const PosixTimerEntry &p = *t.posix_timers[i];
+		timers[i] = {p.id, p.clock, p.notify, p.signo, p.notify_tid, 0, p.sigval, p.value_ns, p.interval_ns};
+	}
+	ra.timers = uintptr_t(timers), ra.nr_timers = uint32_t(t.n_posix_timers);
+
+	if (th.rseq)
+		ra.rseq_area = th.rseq->area, ra.rseq_len = th.rseq->length, ra.rseq_sig = th.rseq->signature;
+	ra.clear_child_tid = th.clear_child_tid;
+	ra.robust_list = th.robust_list, ra.robust_list_len = th.robust_list_len;
+	ra.altstack_sp = th.altstack_sp, ra.altstack_size = th.altstack_size, ra.altstack_flags = th.altstack_flags;
+	ra.personality = t.personality;
+	ra.umask = t.umask;
+	ra.dumpable = int32_t(t.dumpable), ra.pdeathsig = t.pdeathsig;
+	ra.child_subreaper = t.child_subreaper, ra.no_new_privs = t.no_new_privs;
+	strncpy(ra.comm, t.comm, sizeof(ra.comm) - 1);
+
+	auto siginfos = [&](SiginfoEntry **e, size_t n) {
+		uint8_t *out = area.alloc<uint8_t>(n * RESTORER_SIGINFO_SIZE);
+		for (size_t i = 0; i < n; i++)
+			memcpy(out + i * RESTORER_SIGINFO_SIZE, e[i]->siginfo.data,
+			       std::min<size_t>(e[i]->siginfo.len, RESTORER_SIGINFO_SIZE));
+		return uint64_t(uintptr_t(out));
+	};
+	ra.pending = siginfos(th.pending, th.n_pending), ra.nr_pending = uint32_t(th.n_pending);
+	ra.shared_pending = siginfos(t.shared_pending, t.n_shared_pending);
+	ra.nr_shared_pending = uint32_t(t.n_shared_pending);
+
+	const CredsEntry &c = *t.creds;
+	ra.uid = c.uid, ra.euid = c.euid, ra.suid = c.suid, ra.fsuid = c.fsuid;
+	ra.gid = c.gid, ra.egid = c.egid, ra.sgid = c.sgid, ra.fsgid = c.fsgid;
+	auto *groups = area.alloc<uint32_t>(c.n_groups);
+	std::copy(c.groups, c.groups + c.n_groups, groups);
+	ra.groups = uintptr_t(groups), ra.nr_groups = uint32_t(c.n_groups);
+	ra.securebits = c.securebits;
+	ra.cap_inh = c.cap_inh, ra.cap_prm = c.cap_prm, ra.cap_eff = c.cap_eff;
+	ra.cap_bnd = c.cap_bnd, ra.cap_amb = c.cap_amb;
+}
+
+int highest_fd(const RestoreImages &img)
+{
+	int m = 2;
+	for (auto &d : img.fdinfo)
+		m = std::max(m, int(d->fd));
+	return m;
+}
+
+[[noreturn]] void prepare_and_jump(const RestoreImages &img, const ImagesDir &dir, ServiceFds &sfd, int &status_fd)
+{
+	const MmEntry &mm = *img.mm;
+	int exe = open(img.file(mm.exe_file_id).reg->path, O_RDONLY | O_CLOEXEC);
+	if (exe < 0)
+		throw Error(format("cannot open the executable %s", img.file(mm.exe_file_id).reg->path), errno);
+	// The originals are closed with the rest of criu's descriptors.
+	std::vector<int> fds = sfd.install({status_fd, dir.fd(), log_fd(), exe});
+	status_fd = fds[ServiceFds::Status];
+	int dir_fd = fds[ServiceFds::Dir], log = fds[ServiceFds::Log], exe_fd = fds[ServiceFds::Exe];
+	ImagesDir images(dir_fd, dir.path());
+	log_relocate(log);
+	place_files(img, images, sfd);
+	restore_fs_and_limits(img);
+
+	// Where things go: this task's memory and the process's stay apart.
+	std::vector<char> maps_buf(1 << 20);
+	std::vector<Range> own(4096);
+	std::vector<ShortName> names(4096);
+	size_t nr_own = read_own_maps(maps_buf, own, names);
+	AddressPlan plan;
+	for (size_t i = 0; i < std::min(nr_own, own.size()); i++)
+		plan.take(own[i].start, own[i].end);
+	uint64_t premap_len = 0, specials_len = 0;
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		plan.take(mm.vmas[i]->start, mm.vmas[i]->end);
+		(is_special(mm.vmas[i]->kind) ? specials_len : premap_len) += mm.vmas[i]->end - mm.vmas[i]->start;
+	}
+	uint64_t args_size = page_up(sizeof(restorer_args) + (nr_own + 256) * sizeof(restorer_range) +
+				     mm.n_vmas * sizeof(restorer_vma) + mm.n_auxv * 8 +
+				     (img.core->thread->n_pending + img.core->task->n_shared_pending) * RESTORER_SIGINFO_SIZE +
+				     img.core->task->n_posix_timers * sizeof(restorer_timer) + img.core->task->creds->n_groups * 4 +
+				     4096);
+	uint64_t area_at = plan.find(page_up(restorer_x86_64_blob.mem_size) + args_size + kRestorerStack);
+	uint64_t scratch_at = plan.find(page_up(specials_len) + kPage);
+	uint64_t premap_at = plan.find(page_up(premap_len) + kPage);
+	RestorerArea area = load_restorer(area_at, args_size);
+	reserve(scratch_at, page_up(specials_len) + kPage, "moving the vDSO");
+	reserve(premap_at, page_up(premap_len) + kPage, "the process's memory");
+
+	auto &ra = *reinterpret_cast<restorer_args *>(area.args);
+	ra = {};
+	ra.self = {area.base, area.len};
+	ra.scratch = {scratch_at, page_up(specials_len) + kPage};
+	ra.premap = {premap_at, page_up(premap_len) + kPage};
+	auto *vmas = area.alloc<restorer_vma>(mm.n_vmas);
+	std::vector<uint64_t> slot(mm.n_vmas);
+	uint64_t at = premap_at;
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		const VmaEntry &v = *mm.vmas[i];
+		if (is_special(v.kind))
+			continue;
+		premap(img, v, at);
+		slot[i] = at;
+		vmas[ra.nr_vmas++] = {at, v.start, v.end - v.start, v.madvise, v.prot, 0};
+		at += v.end - v.start;
+	}
+	ra.vmas = uintptr_t(vmas);
+	fill_pages(img, images, slot);
+	fill_task_args(ra, area, img, exe_fd);
+
+	// The special mappings move to where the process had them; they must
+	// be the ones it had (same kernel), or its vDSO calls break.
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		const VmaEntry &v = *mm.vmas[i];
+		if (!is_special(v.kind) || v.kind == VMA_ENTRY__KIND_T__VSYSCALL)
+			continue;
+		size_t k = 0;
+		while (k < std::min(nr_own, names.size()) && !is_name(names[k], special_name(v.kind)))
+			k++;
+		if (k == std::min(nr_own, names.size()) || own[k].end - own[k].start != v.end - v.start)
+			throw Error(format("the dumped process had %s of %llu bytes; this kernel's differs: restoring "
+					   "on another kernel is not supported",
+					   special_name(v.kind), (unsigned long long)(v.end - v.start)),
+				    ENOTSUP);
+		ra.specials[ra.nr_specials++] = {own[k].start, v.start, v.end - v.start};
+	}
+	// glibc's __rseq_size is the size of the features it uses; the kernel
+	// knows the area by the length it was registered with, never less than
+	// the original 32 bytes.
+	if (__rseq_size)
+		ra.criu_rseq = uint64_t(uintptr_t(__builtin_thread_pointer()) + uintptr_t(__rseq_offset)),
+		ra.criu_rseq_len = std::max(__rseq_size, 32u), ra.criu_rseq_sig = host_arch_core().libc_rseq_signature();
+	ra.close_fds[0] = dir_fd, ra.close_fds[1] = log, ra.close_fds[2] = exe_fd, ra.close_fds[3] = -1;
+	ra.status_fd = status_fd;
+
+	// Last, and allocating nothing after it: the map of what criu leaves.
+	auto *unmap = area.alloc<restorer_range>(0);
+	size_t room = size_t(area.limit - reinterpret_cast<uint8_t *>(unmap)) / sizeof(restorer_range);
+	std::vector<Range> mine(room);
+	size_t n = read_own_maps(maps_buf, mine, names);
+	if (n > room || n > names.size())
+		throw Error("internal: criu's memory map outgrew the restorer's arguments", E2BIG);
+	for (size_t i = 0; i < n; i++) {
+		const Range &r = mine[i];
+		bool keep = (r.start >= area.base && r.end <= area.base + area.len) ||
+			    (r.start >= scratch_at && r.end <= scratch_at + ra.scratch.len) ||
+			    (r.start >= premap_at && r.end <= premap_at + page_up(premap_len) + kPage) ||
+			    is_name(names[i], "[vdso]") || is_name(names[i], "[vvar]") ||
+			    is_name(names[i], "[vvar_vclock]") || is_name(names[i], "[vsyscall]");
+		if (!keep)
+			unmap[ra.nr_unmap++] = {r.start, r.end - r.start};
+	}
+	ra.unmap = uintptr_t(unmap);
+	host_arch_core().jump(area.entry, area.args, area.stack_top);
+	__builtin_unreachable(); // a virtual call: the compiler cannot see that jump() is noreturn
+}
+
+} // namespace
+
+void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd)
+{
+	// If criu dies, so does what it was restoring: nothing half-restored stays.
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	ServiceFds sfd(highest_fd(img));
+	try {
+		prepare_and_jump(img, dir, sfd, status_fd);
+	} catch (const Error &e) {
+		std::string msg = std::string("ERR:") + e.what();
+		[[maybe_unused]] ssize_t r = write(status_fd, msg.data(), msg.size());
+	}
+	_exit(1);
+}
+
+} // namespace criu

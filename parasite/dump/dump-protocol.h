@@ -1,0 +1,66 @@
+/*
+ * What criu dump and its parasite share: the commands and the argument
+ * area.  compel-layout checks that the host and every blob arch lay it out
+ * alike.
+ */
+#ifndef CRIU_DUMP_PROTOCOL_H
+#define CRIU_DUMP_PROTOCOL_H
+
+#include <compel/abi.h>
+#include <compel/rpc.h>
+
+enum {
+	/* Everything of the process that only the process itself can tell. */
+	DUMP_CMD_MISC = COMPEL_CMD_USER,
+};
+
+#define DUMP_NR_SIGNALS 64
+#define DUMP_MAX_TIMERS 128
+
+struct dump_sigaction {
+	compel_u64 handler, flags, restorer, mask;
+};
+
+struct dump_itimer {
+	compel_u64 value_ns, interval_ns;
+};
+
+struct dump_timer {
+	int32_t id;
+	int32_t overrun;
+	compel_u64 value_ns, interval_ns;
+};
+
+struct dump_misc {
+	/* in: the POSIX timers /proc/PID/timers lists */
+	uint32_t nr_timers;
+	int32_t timer_ids[DUMP_MAX_TIMERS];
+
+	/* out: on failure, the step and its negative errno */
+	uint32_t failed_step;
+	int32_t error;
+
+	struct dump_sigaction sigactions[DUMP_NR_SIGNALS]; /* [sig - 1]; SIGKILL, SIGSTOP zero */
+	struct dump_itimer itimers[3];                    /* ITIMER_REAL, _VIRTUAL, _PROF */
+	struct dump_timer timers[DUMP_MAX_TIMERS];
+	compel_u64 brk;
+	compel_u64 tid_address;
+	compel_u64 altstack_sp, altstack_size;
+	int32_t altstack_flags;
+	uint32_t umask;
+	int32_t dumpable;
+	int32_t pdeathsig;
+	int32_t child_subreaper;
+	uint32_t securebits;
+};
+
+/* The steps of DUMP_CMD_MISC, for the host's error message. */
+enum {
+	DUMP_STEP_SIGACTION = 1,
+	DUMP_STEP_ITIMER,
+	DUMP_STEP_TIMER,
+	DUMP_STEP_PRCTL,
+	DUMP_STEP_ALTSTACK,
+};
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * criu's dump parasite: runs inside the dumped process and reports what
+ * only the process itself can tell (signal dispositions, timers, prctl
+ * state...).  Everything /proc and ptrace give, the host reads itself.
+ */
+#include <compel/plugins/std.h>
+
+#include "dump-protocol.h"
+
+/* The kernel's structs, in the arch's native words. */
+struct kernel_sigaction {
+	unsigned long handler;
+	unsigned long flags;
+	unsigned long restorer;
+	uint64_t mask;
+};
+
+struct kernel_timeval {
+	long sec, usec;
+};
+
+struct kernel_itimerval {
+	struct kernel_timeval interval, value;
+};
+
+struct kernel_timespec {
+	long sec, nsec;
+};
+
+struct kernel_itimerspec {
+	struct kernel_timespec interval, value;
+};
+
+struct kernel_stack {
+	void *sp;
+	int flags;
+	unsigned long size;
+};
+
+#define PR_GET_PDEATHSIG_ 2
+#define PR_GET_DUMPABLE_ 3
+#define PR_GET_SECUREBITS_ 27
+#define PR_GET_CHILD_SUBREAPER_ 37
+#define PR_GET_TID_ADDRESS_ 40
+#define EINVAL_ 22
+
+static int failed(struct dump_misc *m, uint32_t step, long err)
+{
+	m->failed_step = step;
+	m->error = (int32_t)err;
+	return (int)err;
+}
+
+static uint64_t ns(long sec, long sub, long unit)
+{
+	return (uint64_t)sec * 1000000000ull + (uint64_t)sub * (uint64_t)unit;
+}
+
+static int dump_signals(struct dump_misc *m)
+{
+	int sig;
+
+	for (sig = 1; sig <= DUMP_NR_SIGNALS; sig++) {
+		struct kernel_sigaction a = {0, 0, 0, 0};
+		struct dump_sigaction *d = &m->sigactions[sig - 1];
+		long ret = sys_rt_sigaction(sig, 0, &a, sizeof(a.mask));
+
+		if (ret == -EINVAL_) /* SIGKILL, SIGSTOP */
+			continue;
+		if (ret < 0)
+			return failed(m, DUMP_STEP_SIGACTION, ret);
+		d->handler = a.handler;
+		d->flags = a.flags;
+		d->restorer = a.restorer;
+		d->mask = a.mask;
+	}
+	return 0;
+}
+
+static int dump_timers(struct dump_misc *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		struct kernel_itimerval v;
+		long ret = sys_getitimer((int)i, &v);
+
+		if (ret < 0)
+			return failed(m, DUMP_STEP_ITIMER, ret);
+		m->itimers[i].value_ns = ns(v.value.sec, v.value.usec, 1000);
+		m->itimers[i].interval_ns = ns(v.interval.sec, v.interval.usec, 1000);
+	}
+	for (i = 0; i < m->nr_timers && i < DUMP_MAX_TIMERS; i++) {
+		struct kernel_itimerspec v;
+		long ret = sys_timer_gettime(m->timer_ids[i], &v);
+
+		if (ret >= 0)
+			ret = sys_timer_getoverrun(m->timer_ids[i]);
+		if (ret < 0)
+			return failed(m, DUMP_STEP_TIMER, ret);
+		m->timers[i].id = m->timer_ids[i];
+		m->timers[i].overrun = (int32_t)ret;
+		m->timers[i].value_ns = ns(v.value.sec, v.value.nsec, 1);
+		m->timers[i].interval_ns = ns(v.interval.sec, v.interval.nsec, 1);
+	}
+	return 0;
+}
+
+static int dump_misc(struct dump_misc *m)
+{
+	struct kernel_stack ss;
+	unsigned long tid_address = 0;
+	int value = 0;
+	long ret;
+	int err;
+
+	if ((err = dump_signals(m)) || (err = dump_timers(m)))
+		return err;
+
+	m->umask = (uint32_t)sys_umask(0);
+	sys_umask((int)m->umask);
+	m->brk = (unsigned long)sys_brk(0);
+
+	ret = sys_prctl(PR_GET_DUMPABLE_, 0, 0, 0, 0);
+	if (ret < 0)
+		return failed(m, DUMP_STEP_PRCTL, ret);
+	m->dumpable = (int32_t)ret;
+	if ((ret = sys_prctl(PR_GET_PDEATHSIG_, (unsigned long)&value, 0, 0, 0)) < 0)
+		return failed(m, DUMP_STEP_PRCTL, ret);
+	m->pdeathsig = value;
+	if ((ret = sys_prctl(PR_GET_CHILD_SUBREAPER_, (unsigned long)&value, 0, 0, 0)) < 0)
+		return failed(m, DUMP_STEP_PRCTL, ret);
+	m->child_subreaper = value;
+	if ((ret = sys_prctl(PR_GET_SECUREBITS_, 0, 0, 0, 0)) < 0)
+		return failed(m, DUMP_STEP_PRCTL, ret);
+	m->securebits = (uint32_t)ret;
+	if ((ret = sys_prctl(PR_GET_TID_ADDRESS_, (unsigned long)&tid_address, 0, 0, 0)) < 0)
+		return failed(m, DUMP_STEP_PRCTL, ret);
+	m->tid_address = tid_address;
+
+	if ((ret = sys_sigaltstack(0, &ss)) < 0)
+		return failed(m, DUMP_STEP_ALTSTACK, ret);
+	m->altstack_sp = (unsigned long)ss.sp;
+	m->altstack_size = ss.size;
+	m->altstack_flags = ss.flags;
+	return 0;
+}
+
+int parasite_service(unsigned int cmd, void *args)
+{
+	switch (cmd) {
+	case DUMP_CMD_MISC:
+		return dump_misc(args);
+	}
+	return -EINVAL_;
+}

@@ -1,0 +1,94 @@
+/*
+ * The contract every e2e test program follows, so that one runner drives
+ * them all: set up a state, write the pid to --pidfile, wait for SIGTERM
+ * (the runner dumps and restores meanwhile), check the state, and write
+ * "PASS" or "FAIL: why" to --outfile.
+ */
+#ifndef E2E_H
+#define E2E_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *e2e_outfile;
+static volatile sig_atomic_t e2e_stop;
+
+static void e2e_on_term(int sig)
+{
+	(void)sig;
+	e2e_stop = 1;
+}
+
+/* Parses --pidfile/--outfile and arms SIGTERM; call first. */
+static void e2e_init(int argc, char **argv)
+{
+	struct sigaction sa;
+	int i;
+
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--outfile"))
+			e2e_outfile = argv[i + 1];
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = e2e_on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	(void)argv;
+}
+
+static void e2e_write(const char *path, const char *text)
+{
+	char tmp[4096];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || close(fd) != 0 || rename(tmp, path) != 0)
+		_exit(3);
+}
+
+/* The state is set up: tell the runner (write the pid file last). */
+static void e2e_ready(int argc, char **argv)
+{
+	char buf[32];
+	int i;
+
+	for (i = 1; i + 1 < argc; i += 2)
+		if (!strcmp(argv[i], "--pidfile")) {
+			snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+			e2e_write(argv[i + 1], buf);
+		}
+}
+
+/* Sleeps in pause() until SIGTERM: the common way to wait. */
+static __attribute__((unused)) void e2e_wait(void)
+{
+	while (!e2e_stop)
+		pause();
+}
+
+static __attribute__((noreturn)) void e2e_pass(void)
+{
+	e2e_write(e2e_outfile, "PASS\n");
+	exit(0);
+}
+
+static __attribute__((noreturn, format(printf, 1, 2))) void e2e_fail(const char *fmt, ...)
+{
+	char buf[1024] = "FAIL: ";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf + 6, sizeof(buf) - 8, fmt, ap);
+	va_end(ap);
+	strcat(buf, "\n");
+	e2e_write(e2e_outfile, buf);
+	exit(1);
+}
+
+#endif

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Dumps and restores a real test program with criu, and checks it.
+
+  runner.py --criu CRIU --workdir DIR --mode restore|leave-running PROGRAM [ARG...]
+
+The program follows the contract of programs/e2e.h: it sets up a state,
+writes its pid to --pidfile, waits for SIGTERM, checks its state and writes
+PASS or FAIL to --outfile.  The runner starts it, dumps it, then either
+kills it and restores it (restore) or lets it run on (leave-running), sends
+SIGTERM and reads the verdict.  Around the dump it also compares what can
+be seen of the process from outside: its memory map, its descriptors and
+its ids, signal masks and capabilities; any difference fails the test.
+
+The runner makes itself a child subreaper: a restored process (whose
+parent, criu restore -d, exits) becomes its child, and is reaped here
+rather than left a zombie holding its pid.
+"""
+import argparse
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+STATUS_KEYS = ("Uid", "Gid", "Groups", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt",
+               "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp")
+
+
+class Failure(Exception):
+    pass
+
+
+def read(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+def outside(pid):
+    """What can be seen of process pid without tracing it."""
+    proc = f"/proc/{pid}"
+    fds = {}
+    for fd in sorted(os.listdir(f"{proc}/fd"), key=int):
+        try:
+            target = os.readlink(f"{proc}/fd/{fd}")
+            info = [l for l in read(f"{proc}/fdinfo/{fd}").splitlines()
+                    if l.startswith(("pos:", "flags:"))]
+        except FileNotFoundError:
+            continue
+        fds[fd] = (target, tuple(info))
+    status = [l for l in read(f"{proc}/status").splitlines() if l.split(":")[0] in STATUS_KEYS]
+    return {"maps": read(f"{proc}/maps"), "fds": fds, "status": status}
+
+
+def compare(before, after):
+    problems = []
+    if before["maps"] != after["maps"]:
+        problems.append("the memory map differs:\n--- before\n" + before["maps"] + "--- after\n" + after["maps"])
+    for fd in sorted(set(before["fds"]) | set(after["fds"]), key=int):
+        b, a = before["fds"].get(fd), after["fds"].get(fd)
+        if a != b:
+            problems.append(f"fd {fd} was {b}, is {a}")
+    for b, a in zip(before["status"], after["status"]):
+        if a != b:
+            problems.append(f"status '{b}' is now '{a}'")
+    if problems:
+        raise Failure("\n".join(problems))
+
+
+def wait_for(predicate, what, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise Failure(f"timed out waiting for {what}")
+
+
+def reap(pid):
+    """Waits until pid has exited and is reaped (it is a child of ours)."""
+    def gone():
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return not os.path.exists(f"/proc/{pid}")
+        return done == pid
+    wait_for(gone, f"pid {pid} to end")
+
+
+def criu(args, workdir, log):
+    cmd = [args.criu] + log + ["-v4"]
+    res = subprocess.run(cmd, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if res.returncode != 0:
+        logfile = os.path.join(workdir, "images", log[log.index("-o") + 1])
+        tail = read(logfile)[-3000:] if os.path.exists(logfile) else ""
+        raise Failure(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stderr}{tail}")
+
+
+def run(args):
+    work = args.workdir
+    os.makedirs(work, exist_ok=True)
+    images = os.path.join(work, "images")
+    pidfile, outfile = os.path.join(work, "pid"), os.path.join(work, "out")
+    for f in (pidfile, outfile):
+        if os.path.exists(f):
+            os.unlink(f)
+    with open(os.path.join(work, "program.log"), "w") as log:
+        prog = subprocess.Popen(args.program + ["--pidfile", pidfile, "--outfile", outfile],
+                                cwd=work, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                close_fds=True)
+    try:
+        wait_for(lambda: os.path.exists(pidfile), "the program to be ready")
+        pid = int(read(pidfile))
+        before = outside(pid)
+        dump = ["dump", "-t", str(pid), "-D", "images", "-o", "dump.log"]
+        if args.mode == "leave-running":
+            dump.append("-R")
+        criu(args, work, dump)
+        if args.mode == "restore":
+            prog.wait(timeout=10)  # criu dump killed it
+            criu(args, work, ["restore", "-D", "images", "-d", "-o", "restore.log"])
+        compare(before, outside(pid))
+        os.kill(pid, signal.SIGTERM)
+        if args.mode == "restore":
+            reap(pid)
+        else:
+            prog.wait(timeout=10)
+        wait_for(lambda: os.path.exists(outfile), "the program's verdict")
+        verdict = read(outfile).strip()
+        if verdict != "PASS":
+            raise Failure(f"the program says: {verdict}")
+    finally:
+        if prog.poll() is None:
+            prog.kill()
+            prog.wait()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--criu", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--mode", choices=("restore", "leave-running"), required=True)
+    p.add_argument("program", nargs=argparse.REMAINDER)
+    args = p.parse_args()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        sys.exit("runner: cannot become a child subreaper")
+    name = os.path.basename(args.program[0])
+    try:
+        run(args)
+    except (Failure, subprocess.TimeoutExpired) as e:
+        print(f"FAIL {name} ({args.mode}): {e}")
+        sys.exit(1)
+    print(f"PASS {name} ({args.mode})")
+
+
+if __name__ == "__main__":
+    main()
