@@ -173,8 +173,15 @@ static void restore_signals_and_timers(void)
 	}
 	for (i = 0; i < 3; i++) {
 		struct kernel_itimerval v;
+		uint64_t value = args->itimers[i].value_ns;
 
-		to_timeval(args->itimers[i].value_ns, &v.value);
+		/* An interval timer that expired while the process was frozen reads
+		 * 0 and re-arms when its signal is taken; a value of 0 would
+		 * disarm it for good.  1 us: it expires at once, its signal joins
+		 * the pending one, and it re-arms when that is taken. */
+		if (!value && args->itimers[i].interval_ns)
+			value = 1000;
+		to_timeval(value, &v.value);
 		to_timeval(args->itimers[i].interval_ns, &v.interval);
 		CHECK(RESTORER_STEP_TIMERS, sys_setitimer((int)i, &v, 0));
 	}

@@ -49,7 +49,13 @@ def outside(pid):
         except FileNotFoundError:
             continue
         fds[fd] = (target, tuple(info))
-    status = [l for l in read(f"{proc}/status").splitlines() if l.split(":")[0] in STATUS_KEYS]
+    status = dict(l.split(":\t", 1) for l in read(f"{proc}/status").splitlines()
+                  if l.split(":")[0] in STATUS_KEYS)
+    # A pending signal that is not blocked is on its way in: only blocked
+    # ones are state that must survive.
+    blocked = int(status["SigBlk"], 16)
+    for key in ("SigPnd", "ShdPnd"):
+        status[key] = f"{int(status[key], 16) & blocked:016x} (blocked ones)"
     return {"maps": read(f"{proc}/maps"), "fds": fds, "status": status}
 
 
@@ -61,9 +67,9 @@ def compare(before, after):
         b, a = before["fds"].get(fd), after["fds"].get(fd)
         if a != b:
             problems.append(f"fd {fd} was {b}, is {a}")
-    for b, a in zip(before["status"], after["status"]):
-        if a != b:
-            problems.append(f"status '{b}' is now '{a}'")
+    for key, b in before["status"].items():
+        if after["status"].get(key) != b:
+            problems.append(f"{key} was '{b}', is '{after['status'].get(key)}'")
     if problems:
         raise Failure("\n".join(problems))
 
@@ -110,7 +116,8 @@ def run(args):
                                 cwd=work, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 close_fds=True)
     try:
-        wait_for(lambda: os.path.exists(pidfile), "the program to be ready")
+        # A complete line: a shell writes the file in two steps (create, write).
+        wait_for(lambda: os.path.exists(pidfile) and read(pidfile).endswith("\n"), "the program to be ready")
         pid = int(read(pidfile))
         before = outside(pid)
         dump = ["dump", "-t", str(pid), "-D", "images", "-o", "dump.log"]
