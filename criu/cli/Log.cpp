@@ -14,14 +14,22 @@ namespace {
 
 int level = 2;
 int fd = -1;
-timespec start;
+timespec monotonic_now()
+{
+	timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+// Log times count from the start of the program, not of log_setup(): an
+// error in parsing the options is logged too.
+const timespec start = monotonic_now();
 
 } // namespace
 
 void log_setup(int verbosity, const std::string &path)
 {
 	level = verbosity;
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (path.empty())
 		return;
 	fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
@@ -40,8 +48,7 @@ void log_msg(LogLevel l, const char *fmt, ...)
 	if (!log_enabled(l))
 		return;
 	static const char *const prefix[] = {"", "Error", "Warn", "Info", "Debug"};
-	timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	const timespec now = monotonic_now();
 	double t = double(now.tv_sec - start.tv_sec) + double(now.tv_nsec - start.tv_nsec) / 1e9;
 	char buf[4096];
 	int n = snprintf(buf, sizeof(buf), "(%9.6f) %s: ", t, prefix[int(l)]);

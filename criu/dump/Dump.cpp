@@ -28,6 +28,11 @@ void DumpContext::fail(const std::string &what, int err) const
 	throw Error(format("pid %d: ", pid) + what, err);
 }
 
+void DumpContext::refuse(const std::string &what) const
+{
+	throw Error::described(format("pid %d: ", pid) + what, ENOTSUP);
+}
+
 void DumpContext::write_image(ImageKind kind, const std::string &name,
 			      const std::vector<const ProtobufCMessage *> &entries)
 {
@@ -50,19 +55,20 @@ namespace {
 // What this criu cannot dump yet is refused before the process is touched.
 void check_supported(pid_t pid, const proc::Status &st)
 {
+	auto refuse = [pid](const std::string &why, int err = ENOTSUP) {
+		throw Error::described(format("pid %d ", pid) + why, err);
+	};
+	if (st.kernel_thread)
+		refuse("is a kernel thread: there is nothing of it to dump", EPERM);
 	if (st.threads > 1)
-		throw Error(format("pid %d has %d threads: multi-threaded processes are not supported yet", pid,
-				   st.threads),
-			    ENOTSUP);
+		refuse(format("has %d threads: multi-threaded processes are not supported yet", st.threads));
 	std::ifstream children(format("/proc/%d/task/%d/children", pid, pid));
 	std::string kids;
 	std::getline(children, kids);
 	if (!kids.empty())
-		throw Error(format("pid %d has child processes (%s): process trees are not supported yet", pid,
-				   kids.c_str()),
-			    ENOTSUP);
+		refuse("has child processes (" + kids + "): process trees are not supported yet");
 	if (st.nspid.size() > 1)
-		throw Error(format("pid %d lives in a child pid namespace: not supported yet", pid), ENOTSUP);
+		refuse("lives in a child pid namespace: not supported yet");
 }
 
 dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &timers)
@@ -70,8 +76,7 @@ dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &time
 	compel::core::Infection &inf = c.task.infect(dump_parasite_blobs, {sizeof(dump_misc), 0});
 	auto *m = static_cast<dump_misc *>(inf.args());
 	if (timers.size() > DUMP_MAX_TIMERS)
-		c.fail(format("has %zu POSIX timers, more than the %d criu dumps", timers.size(), DUMP_MAX_TIMERS),
-		       ENOTSUP);
+		c.refuse(format("has %zu POSIX timers, more than the %d criu dumps", timers.size(), DUMP_MAX_TIMERS));
 	m->nr_timers = uint32_t(timers.size());
 	for (size_t i = 0; i < timers.size(); i++)
 		m->timer_ids[i] = timers[i].id;
@@ -147,6 +152,8 @@ void dump(const Options &opts)
 	if (!opts.tree)
 		throw Error("dump: which process? (-t PID)", EINVAL);
 	pid_t pid = opts.tree;
+	if (kill(pid, 0) != 0 && errno == ESRCH)
+		throw Error::described(format("pid %d does not exist", pid), ESRCH);
 	proc::Status st = proc::read_status(pid);
 	check_supported(pid, st);
 	ImagesDir dir(opts.images_dir, true);

@@ -38,6 +38,8 @@ struct DumpContext {
 
 	// Fails the dump with a message naming the process and what is wrong.
 	[[noreturn]] void fail(const std::string &what, int err = EINVAL) const;
+	// Fails the dump because the process uses what criu cannot dump yet.
+	[[noreturn]] void refuse(const std::string &what) const;
 	// Writes one image file of entries (and a head first, if given).
 	void write_image(ImageKind kind, const std::string &name, const std::vector<const ProtobufCMessage *> &entries);
 };

@@ -198,7 +198,7 @@ void dump_core(DumpContext &c, const dump_misc &m)
 	compel::core::TracedThread &t = c.task.leader();
 	const ArchCore *arch = arch_core(t.arch->id());
 	if (!arch)
-		c.fail(std::string("is an ") + t.arch->name() + " task: dumping it is not supported yet", ENOTSUP);
+		c.refuse(std::string("is an ") + t.arch->name() + " task: dumping it is not supported yet");
 	CoreEntry core = CORE_ENTRY__INIT;
 	core.arch = t.arch->id();
 	core.tid = uint32_t(t.thread.tid());

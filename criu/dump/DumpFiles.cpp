@@ -1,6 +1,8 @@
 // Open files, working directory and root of the dumped process.
 #include <climits>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -71,6 +73,33 @@ void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint
 	w.commit();
 }
 
+// "a TCP socket", "a unix datagram socket"...: asked of a copy of it.
+std::string socket_kind(DumpContext &c, int fd)
+{
+	int copy = int(syscall(SYS_pidfd_getfd, c.task.pidfd(), fd, 0));
+	if (copy < 0)
+		return "a socket";
+	int domain = 0, type = 0, protocol = 0;
+	socklen_t len = sizeof(int);
+	getsockopt(copy, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+	getsockopt(copy, SOL_SOCKET, SO_TYPE, &type, &len);
+	getsockopt(copy, SOL_SOCKET, SO_PROTOCOL, &protocol, &len);
+	close(copy);
+	if (domain == AF_INET || domain == AF_INET6) {
+		const char *proto = protocol == IPPROTO_TCP ? "TCP" : protocol == IPPROTO_UDP ? "UDP" : "raw IP";
+		return format("a %s%s socket", domain == AF_INET6 ? "IPv6 " : "", proto);
+	}
+	const char *family = domain == AF_UNIX	   ? "unix "
+			     : domain == AF_NETLINK ? "netlink "
+			     : domain == AF_PACKET  ? "packet "
+						    : "";
+	const char *kind = type == SOCK_STREAM	   ? "stream"
+			   : type == SOCK_DGRAM	   ? "datagram"
+			   : type == SOCK_SEQPACKET ? "seqpacket"
+						    : "raw";
+	return format("a %s%s socket", family, kind);
+}
+
 FileEntry *external(DumpContext &c, const std::string &key, uint32_t flags)
 {
 	ExternalEntry e = EXTERNAL_ENTRY__INIT;
@@ -100,15 +129,15 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 		return external(c, target, flags);
 	if (fd <= 2 && S_ISCHR(st.st_mode) && is_tty(target)) {
 		if (!c.opts.shell_job)
-			c.fail(format("fd %d is the terminal %s: dump it with --shell-job", fd, target.c_str()), ENOTSUP);
+			c.refuse(format("fd %d is the terminal %s: dump it with --shell-job", fd, target.c_str()));
 		return external(c, target, flags);
 	}
-	const char *what = S_ISSOCK(st.st_mode)	   ? "a socket"
-			   : S_ISFIFO(st.st_mode)  ? "a pipe or FIFO"
-			   : S_ISCHR(st.st_mode)   ? "a character device"
-			   : S_ISBLK(st.st_mode)   ? "a block device"
-						   : "an anonymous inode";
-	c.fail(format("fd %d is %s (%s): not supported yet", fd, what, target.c_str()), ENOTSUP);
+	std::string what = S_ISSOCK(st.st_mode)	  ? socket_kind(c, fd)
+			   : S_ISFIFO(st.st_mode) ? "a pipe or FIFO"
+			   : S_ISCHR(st.st_mode)  ? "a character device"
+			   : S_ISBLK(st.st_mode)  ? "a block device"
+						  : "an anonymous inode";
+	c.refuse(format("fd %d is %s (%s): not supported yet", fd, what.c_str(), target.c_str()));
 }
 
 } // namespace

@@ -52,19 +52,16 @@ VmaEntry__KindT classify(DumpContext &c, const proc::Vma &v)
 	if (v.shared && v.name == "/dev/zero (deleted)")
 		return VMA_ENTRY__KIND_T__ANON_SHARED;
 	if (v.name.rfind("/memfd:", 0) == 0 || v.name.rfind("/SYSV", 0) == 0)
-		c.fail(format("maps %s at 0x%llx: not supported yet", v.name.c_str(), (unsigned long long)v.start),
-		       ENOTSUP);
+		c.refuse(format("maps %s at 0x%llx: not supported yet", v.name.c_str(), (unsigned long long)v.start));
 	if (v.ino) {
 		if (v.name.size() > 10 && v.name.compare(v.name.size() - 10, 10, " (deleted)") == 0)
-			c.fail(format("maps the deleted file %s at 0x%llx: not supported yet", v.name.c_str(),
-				      (unsigned long long)v.start),
-			       ENOTSUP);
+			c.refuse(format("maps the deleted file %s at 0x%llx: not supported yet", v.name.c_str(),
+				      (unsigned long long)v.start));
 		return v.shared ? VMA_ENTRY__KIND_T__FILE_SHARED : VMA_ENTRY__KIND_T__FILE_PRIVATE;
 	}
 	if (v.shared)
-		c.fail(format("has a shared mapping %s at 0x%llx of a kind criu does not know", v.name.c_str(),
-			      (unsigned long long)v.start),
-		       ENOTSUP);
+		c.refuse(format("has a shared mapping %s at 0x%llx of a kind criu does not know", v.name.c_str(),
+			      (unsigned long long)v.start));
 	return VMA_ENTRY__KIND_T__ANON;
 }
 

@@ -130,7 +130,7 @@ ImageReader::~ImageReader()
 		close(fd_);
 }
 
-void ImageReader::fail(const std::string &why) const { throw Error(path_ + ": " + why, EINVAL); }
+void ImageReader::fail(const std::string &why) const { throw Error::described(path_ + ": " + why, EINVAL); }
 
 Unpacked<ProtobufCMessage> ImageReader::next(const ProtobufCMessageDescriptor *descriptor)
 {

@@ -125,6 +125,8 @@ Status read_status(pid_t pid)
 			st.seccomp = int(strtol(value.c_str(), nullptr, 10));
 		else if (key == "Threads")
 			st.threads = int(strtol(value.c_str(), nullptr, 10));
+		else if (key == "Kthread")
+			st.kernel_thread = strtol(value.c_str(), nullptr, 10) == 1;
 	}
 	if (st.nspid.empty())
 		bad(path, "NSpid");

@@ -30,6 +30,7 @@ struct Status {
 	bool no_new_privs = false;
 	int seccomp = 0;
 	int threads = 0;
+	bool kernel_thread = false;
 };
 Status read_status(pid_t pid);
 

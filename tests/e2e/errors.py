@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""What criu says, and what it leaves, when it cannot do its job.
+
+  errors.py --criu CRIU --workdir DIR --bin DIR_OF_TEST_PROGRAMS
+
+Dump: a pid that does not exist, a kernel thread, a process with a TCP
+socket (it must go on unchanged, with nothing of criu left in it).
+Restore: truncated, corrupted and wrong-version images, a missing pages
+image, a changed executable, a file gone since the dump, a pid in use.
+Each must fail with a message that names what is wrong, leave no process
+behind, and leave the images as they were.
+"""
+import argparse
+import ctypes
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from runner import Failure, outside, compare, reap, read, wait_for  # noqa: E402
+
+
+class Case:
+    def __init__(self, args):
+        self.args = args
+        self.failures = []
+
+    def criu(self, *argv, cwd=None):
+        return subprocess.run([self.args.criu, *argv], cwd=cwd, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True)
+
+    def expect_failure(self, what, res, *texts):
+        if res.returncode == 0:
+            self.failures.append(f"{what}: criu succeeded")
+            return
+        for t in texts:
+            if t not in res.stderr:
+                self.failures.append(f"{what}: the message lacks '{t}':\n{res.stderr}")
+                return
+        print(f"ok: {what}: {res.stderr.strip().splitlines()[-1]}")
+
+    def start(self, name, work, exe=None):
+        os.makedirs(work, exist_ok=True)
+        pidfile, outfile = os.path.join(work, "pid"), os.path.join(work, "out")
+        for f in (pidfile, outfile):
+            if os.path.exists(f):
+                os.unlink(f)
+        prog = subprocess.Popen([exe or os.path.join(self.args.bin, name), "--pidfile", pidfile,
+                                 "--outfile", outfile], cwd=work, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, close_fds=True)
+        wait_for(lambda: os.path.exists(pidfile) and read(pidfile).endswith("\n"), f"{name} to be ready")
+        return prog, int(read(pidfile))
+
+    def finish(self, prog, pid, work):
+        os.kill(pid, signal.SIGTERM)
+        prog.wait(timeout=10)
+        verdict = read(os.path.join(work, "out")).strip()
+        if verdict != "PASS":
+            self.failures.append(f"the victim says: {verdict}")
+
+
+def digest(directory):
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".img"):
+            h.update(name.encode())
+            with open(os.path.join(directory, name), "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()
+
+
+def dump_errors(c, work):
+    os.makedirs(work)
+    free = os.fork()
+    if free == 0:
+        os._exit(0)
+    os.waitpid(free, 0)
+    c.expect_failure("dump of a missing pid", c.criu("dump", "-t", str(free), "-D", f"{work}/none"),
+                     f"pid {free} does not exist")
+    c.expect_failure("dump of a kernel thread", c.criu("dump", "-t", "2", "-D", f"{work}/none"),
+                     "pid 2 is a kernel thread")
+
+    vwork = f"{work}/tcp"
+    prog, pid = c.start("tcp", vwork)
+    before = outside(pid)
+    c.expect_failure("dump of a process with a TCP socket",
+                     c.criu("dump", "-t", str(pid), "-D", f"{vwork}/images"), "is a TCP socket", "not supported yet")
+    try:
+        compare(before, outside(pid))
+    except Failure as e:
+        c.failures.append(f"a failed dump changed the process: {e}")
+    if [n for n in os.listdir(f"{vwork}/images") if n.endswith(".img")]:
+        c.failures.append("a failed dump left image files behind")
+    c.finish(prog, pid, vwork)
+
+
+def good_dump(c, work, name="counter", exe=None):
+    """A fresh dump of a program, killed by the dump; returns (pid, images)."""
+    shutil.rmtree(work, ignore_errors=True)
+    prog, pid = c.start(name, work, exe)
+    res = c.criu("dump", "-t", str(pid), "-D", "images", cwd=work)
+    if res.returncode != 0:
+        raise Failure(f"the dump to restore from failed: {res.stderr}")
+    prog.wait(timeout=10)
+    return pid, os.path.join(work, "images")
+
+
+def restore_fails(c, what, pid, images, *texts):
+    before = digest(images)
+    res = c.criu("restore", "-D", images, "-d")
+    c.expect_failure(what, res, *texts)
+    if os.path.exists(f"/proc/{pid}"):
+        c.failures.append(f"{what}: pid {pid} exists after the failed restore")
+        os.kill(pid, signal.SIGKILL)
+        reap(pid)
+    if digest(images) != before:
+        c.failures.append(f"{what}: the images changed")
+
+
+def patched(images, name, fn):
+    path = os.path.join(images, name)
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(fn(data))
+
+
+def restore_errors(c, work):
+    pid, images = good_dump(c, f"{work}/counter")
+    pristine = f"{work}/pristine"
+    shutil.copytree(images, pristine)
+
+    def fresh():
+        shutil.rmtree(images)
+        shutil.copytree(pristine, images)
+
+    patched(images, f"core-{pid}.img", lambda d: d[:len(d) // 2])
+    restore_fails(c, "a truncated image", pid, images, f"core-{pid}.img", "truncated")
+    fresh()
+    patched(images, f"mm-{pid}.img", lambda d: d[:20] + bytes(b ^ 0x5a for b in d[20:60]) + d[60:])
+    restore_fails(c, "a corrupted image", pid, images, f"mm-{pid}.img")
+    fresh()
+    patched(images, "inventory.img", lambda d: d[:8] + (99).to_bytes(4, "little") + d[12:])
+    restore_fails(c, "an image of another format version", pid, images, "inventory.img",
+                  "format version 99; this criu reads version 1")
+    fresh()
+    patched(images, "inventory.img", lambda d: b"NOTANIMAGE" + d[10:])
+    restore_fails(c, "a file that is not an image", pid, images, "inventory.img", "is not an image of this tool")
+    fresh()
+    os.unlink(os.path.join(images, "pages-1.img"))
+    restore_fails(c, "a missing pages image", pid, images, "pages-1.img", "is missing")
+    fresh()
+
+    # The executable changed since the dump.
+    exe = f"{work}/changed-exe/counter"
+    os.makedirs(os.path.dirname(exe), exist_ok=True)
+    shutil.copy(os.path.join(c.args.bin, "counter"), exe)
+    pid, images = good_dump(c, f"{work}/changed", exe=exe)
+    with open(exe, "ab") as f:
+        f.write(b"\0")
+    restore_fails(c, "a changed executable", pid, images, exe, "changed since the dump")
+
+    # A file the process had open is gone: the restoring process fails and
+    # must not be left behind.
+    pid, images = good_dump(c, f"{work}/keep", name="keepfile")
+    os.unlink(f"{work}/keep/kept.txt")
+    restore_fails(c, "a file gone since the dump", pid, images, f"pid {pid}", "cannot open", "kept.txt")
+
+    # The pid is taken: dump with --leave-running, then restore.
+    vwork = f"{work}/taken"
+    shutil.rmtree(vwork, ignore_errors=True)
+    prog, pid = c.start("counter", vwork)
+    res = c.criu("dump", "-t", str(pid), "-D", "images", "-R", cwd=vwork)
+    if res.returncode != 0:
+        c.failures.append(f"dump -R failed: {res.stderr}")
+    c.expect_failure("a restore onto a pid in use", c.criu("restore", "-D", f"{vwork}/images", "-d"),
+                     f"pid {pid} is in use (by counter)")
+    c.finish(prog, pid, vwork)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--criu", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--bin", required=True)
+    args = p.parse_args()
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    c = Case(args)
+    try:
+        dump_errors(c, f"{args.workdir}/dump")
+        restore_errors(c, f"{args.workdir}/restore")
+    except Failure as e:
+        c.failures.append(str(e))
+    for f in c.failures:
+        print(f"FAIL: {f}")
+    if c.failures:
+        sys.exit(1)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
