@@ -11,6 +11,9 @@ SIGTERM and reads the verdict.  Around the dump it also compares what can
 be seen of the process from outside: its memory map, its descriptors and
 its ids, signal masks and capabilities; any difference fails the test.
 
+With --vdso-elsewhere, criu restore runs without address randomization, so
+that the vDSO of the restoring criu is not where the program had its own.
+
 The runner makes itself a child subreaper: a restored process (whose
 parent, criu restore -d, exits) becomes its child, and is reaped here
 rather than left a zombie holding its pid.
@@ -94,8 +97,12 @@ def reap(pid):
     wait_for(gone, f"pid {pid} to end")
 
 
-def criu(args, workdir, log):
-    cmd = [args.criu] + log + ["-v4"]
+def vdso_of(maps):
+    return next((l.split()[0] for l in maps.splitlines() if l.endswith("[vdso]")), None)
+
+
+def criu(args, workdir, log, wrapper=()):
+    cmd = [*wrapper, args.criu] + log + ["-v4"]
     res = subprocess.run(cmd, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if res.returncode != 0:
         logfile = os.path.join(workdir, "images", log[log.index("-o") + 1])
@@ -126,7 +133,16 @@ def run(args):
         criu(args, work, dump)
         if args.mode == "restore":
             prog.wait(timeout=10)  # criu dump killed it
-            criu(args, work, ["restore", "-D", "images", "-d", "-o", "restore.log"])
+            wrapper = ()
+            if args.vdso_elsewhere:
+                # Without address randomization the restoring criu has its
+                # vDSO at a fixed place, not where the program had its own.
+                wrapper = ("setarch", "-R")
+                fixed = vdso_of(subprocess.run([*wrapper, "cat", "/proc/self/maps"], capture_output=True,
+                                               text=True, check=True).stdout)
+                if fixed == vdso_of(before["maps"]):
+                    raise Failure(f"the program's vDSO is at {fixed}, where criu's will be: start it again")
+            criu(args, work, ["restore", "-D", "images", "-d", "-o", "restore.log"], wrapper)
         compare(before, outside(pid))
         os.kill(pid, signal.SIGTERM)
         if args.mode == "restore":
@@ -148,6 +164,8 @@ def main():
     p.add_argument("--criu", required=True)
     p.add_argument("--workdir", required=True)
     p.add_argument("--mode", choices=("restore", "leave-running"), required=True)
+    p.add_argument("--vdso-elsewhere", action="store_true",
+                   help="restore from a criu whose vDSO is surely elsewhere than the program's")
     p.add_argument("program", nargs=argparse.REMAINDER)
     args = p.parse_args()
     libc = ctypes.CDLL(None, use_errno=True)
