@@ -122,6 +122,7 @@ def run(args):
         prog = subprocess.Popen(args.program + ["--pidfile", pidfile, "--outfile", outfile],
                                 cwd=work, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 close_fds=True)
+    restored = None
     try:
         # A complete line: a shell writes the file in two steps (create, write).
         wait_for(lambda: os.path.exists(pidfile) and read(pidfile).endswith("\n"), "the program to be ready")
@@ -143,6 +144,7 @@ def run(args):
                 if fixed == vdso_of(before["maps"]):
                     raise Failure(f"the program's vDSO is at {fixed}, where criu's will be: start it again")
             criu(args, work, ["restore", "-D", "images", "-d", "-o", "restore.log"], wrapper)
+            restored = pid
         compare(before, outside(pid))
         os.kill(pid, signal.SIGTERM)
         if args.mode == "restore":
@@ -157,6 +159,10 @@ def run(args):
         if prog.poll() is None:
             prog.kill()
             prog.wait()
+        # A restored program that failed a check must not run on.
+        if restored and os.path.exists(f"/proc/{restored}"):
+            os.kill(restored, signal.SIGKILL)
+            reap(restored)
 
 
 def main():
