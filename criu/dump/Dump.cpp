@@ -12,6 +12,7 @@
 #include "Infection.h"
 #include "Log.h"
 #include "Proc.h"
+#include "Stats.h"
 #include "dump-parasite.h"
 #include "dump-protocol.h"
 #include "format.h"
@@ -71,12 +72,14 @@ void check_supported(pid_t pid, const proc::Status &st)
 		refuse("lives in a child pid namespace: not supported yet");
 }
 
-dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &timers)
+// What only the process can tell, and its pages; the parasite is gone
+// again when this returns.
+dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &timers, MmEntry &mm)
 {
-	compel::core::Infection &inf = c.task.infect(dump_parasite_blobs, {sizeof(dump_misc), 0});
-	auto *m = static_cast<dump_misc *>(inf.args());
 	if (timers.size() > DUMP_MAX_TIMERS)
 		c.refuse(format("has %zu POSIX timers, more than the %d criu dumps", timers.size(), DUMP_MAX_TIMERS));
+	compel::core::Infection &inf = c.task.infect(dump_parasite_blobs, {sizeof(dump_args), 0});
+	auto *m = &static_cast<dump_args *>(inf.args())->misc;
 	m->nr_timers = uint32_t(timers.size());
 	for (size_t i = 0; i < timers.size(); i++)
 		m->timer_ids[i] = timers[i].id;
@@ -84,6 +87,8 @@ dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &time
 	if (ret < 0)
 		c.fail(format("the parasite failed at step %u", m->failed_step), -ret);
 	dump_misc out = *m;
+	mm.brk = out.brk;
+	dump_memory(c, inf, mm);
 	c.task.cure();
 	return out;
 }
@@ -159,13 +164,16 @@ void dump(const Options &opts)
 	ImagesDir dir(opts.images_dir, true);
 
 	LOG_INFO("Seizing pid %d", pid);
+	uint64_t start = monotonic_us();
 	std::unique_ptr<compel::core::Task> task = compel::core::Task::seize(pid, 0);
-	DumpContext c{opts, dir, *task, pid, {}, {}, {}};
+	uint64_t frozen = monotonic_us();
+	DumpContext c{opts, dir, *task, pid, {}, {}, {}, {}};
 	try {
 		proc::Stat stat = proc::read_stat(pid);
-		dump_misc misc = run_parasite(c, proc::read_timers(pid));
+		MmEntry *mm = collect_mm(c);
+		dump_misc misc = run_parasite(c, proc::read_timers(pid), *mm);
 		dump_files(c);
-		dump_mm(c, misc.brk);
+		c.write_image(ImageKind::Mm, format("mm-%d.img", pid), {&mm->base});
 		dump_core(c, misc);
 		write_files(c);
 		write_inventory_and_pstree(c, stat, st);
@@ -177,6 +185,16 @@ void dump(const Options &opts)
 	}
 	LOG_INFO("Dumped pid %d into %s", pid, dir.path().c_str());
 	finish(opts, std::move(task), pid);
+
+	DumpStatsEntry ds = DUMP_STATS_ENTRY__INIT;
+	ds.freezing_time = frozen - start;
+	ds.frozen_time = monotonic_us() - frozen;
+	ds.memdump_time = c.pages.time_us;
+	ds.pages_scanned = c.pages.scanned, ds.pages_zero = c.pages.zero, ds.pages_written = c.pages.written;
+	StatsEntry stats = STATS_ENTRY__INIT;
+	stats.dump = &ds;
+	write_stats(dir, stats);
+	LOG_INFO("pid %d was frozen for %.3f s", pid, double(ds.frozen_time) / 1e6);
 }
 
 } // namespace criu

@@ -12,6 +12,7 @@
 #include "Task.h"
 #include "dump-protocol.h"
 #include "files.pb-c.h"
+#include "mm.pb-c.h"
 
 namespace criu {
 
@@ -35,6 +36,9 @@ struct DumpContext {
 	Arena arena;
 	FileTable files;
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
+	struct {
+		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;
+	} pages; // for stats-dump.img
 
 	// Fails the dump with a message naming the process and what is wrong.
 	[[noreturn]] void fail(const std::string &what, int err = EINVAL) const;
@@ -46,7 +50,10 @@ struct DumpContext {
 
 // The parts of a dump (DumpCore.cpp, DumpMem.cpp, DumpFiles.cpp).
 void dump_files(DumpContext &c);
-void dump_mm(DumpContext &c, uint64_t brk);
+// The address space as /proc shows it, before the parasite is in it.
+MmEntry *collect_mm(DumpContext &c);
+// The pages of those VMAs, through the parasite: pages and pagemap images.
+void dump_memory(DumpContext &c, compel::core::Infection &inf, const MmEntry &mm);
 void dump_core(DumpContext &c, const dump_misc &misc);
 
 // A regular file's entry: path, identity (to check on restore) and state.

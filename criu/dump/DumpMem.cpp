@@ -11,8 +11,10 @@
 #include <compel/error.hpp>
 
 #include "DumpContext.h"
+#include "Infection.h"
 #include "Log.h"
 #include "Proc.h"
+#include "Stats.h"
 #include "format.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
@@ -27,7 +29,6 @@ constexpr uint64_t kPage = 4096;
 constexpr uint64_t kPmPresent = 1ull << 63;
 constexpr uint64_t kPmSwapped = 1ull << 62;
 constexpr uint64_t kPmFile = 1ull << 61; // page cache or shared memory, not a private copy
-constexpr uint64_t kReadChunk = 1024;     // pages read at once
 
 // smaps' VmFlags that an madvise() set, and which restore puts back.
 struct MadvFlag {
@@ -101,10 +102,14 @@ VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
 	return c.arena.make(e);
 }
 
-// Collects the pagemap entries and writes the pages of the process's VMAs.
+// Collects the pagemap entries, and has the pages written: by the parasite,
+// which reads them in place, or, where the process cannot read its own
+// memory (PROT_NONE...), by criu through /proc/PID/mem.
 class PageDumper {
 public:
-	PageDumper(DumpContext &c) : c_(c), pages_(c.dir.fd(), c.dir.path(), ImageKind::Pages, "pages-1.img")
+	PageDumper(DumpContext &c, compel::core::Infection &inf)
+		: c_(c), inf_(inf), args_(static_cast<union dump_args *>(inf.args())->pages),
+		  pages_(c.dir.fd(), c.dir.path(), ImageKind::Pages, "pages-1.img")
 	{
 		c.written.push_back("pages-1.img");
 		pagemap_ = open(format("/proc/%d/pagemap", c.pid).c_str(), O_RDONLY | O_CLOEXEC);
@@ -112,25 +117,30 @@ public:
 			c.fail("cannot open /proc/PID/pagemap", errno);
 	}
 	~PageDumper() { close(pagemap_); }
+	PageDumper(const PageDumper &) = delete;
+	PageDumper &operator=(const PageDumper &) = delete;
 
+	// Queues the pages of a VMA that are the process's own.
 	void dump(const VmaEntry &v)
 	{
 		bool private_file = v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE;
-		last_ = nullptr; // an entry never spans two VMAs: restore fills one VMA at a time
-		std::vector<uint64_t> pm(kReadChunk);
-		std::vector<uint8_t> data(kReadChunk * kPage);
-		for (uint64_t addr = v.start; addr < v.end; addr += kReadChunk * kPage) {
-			uint64_t n = std::min(kReadChunk, (v.end - addr) / kPage);
+		bool readable = v.prot & PROT_READ;
+		if (!readable)
+			flush(); // pages go to the image in address order
+		std::vector<uint64_t> pm(kPagemapChunk);
+		for (uint64_t addr = v.start; addr < v.end; addr += kPagemapChunk * kPage) {
+			uint64_t n = std::min(kPagemapChunk, (v.end - addr) / kPage);
 			ssize_t got = pread(pagemap_, pm.data(), n * 8, off_t(addr / kPage * 8));
 			if (got != ssize_t(n * 8))
 				c_.fail(format("cannot read the pagemap at 0x%llx", (unsigned long long)addr), errno);
 			for (uint64_t i = 0; i < n;) {
-				// A run of pages that are the process's own data.
 				uint64_t j = i;
 				while (j < n && own(pm[j], private_file))
 					j++;
-				if (j > i)
-					run(addr + i * kPage, j - i, data.data(), private_file);
+				if (j > i) {
+					Run r{addr + i * kPage, j - i, private_file};
+					readable ? queue(r) : copy(r);
+				}
 				i = j == i ? i + 1 : j;
 			}
 		}
@@ -139,10 +149,12 @@ public:
 	// The pagemap image's entries, its head first; commits the pages image.
 	void finish()
 	{
+		flush();
 		PagemapHead h = PAGEMAP_HEAD__INIT;
 		h.pages_id = 1;
 		entries.insert(entries.begin(), &c_.arena.make(h)->base);
 		pages_.commit();
+		c_.pages.scanned = dumped_ + zero_, c_.pages.zero = zero_, c_.pages.written = dumped_;
 		LOG_INFO("pid %d: %llu pages dumped, %llu zero pages skipped", c_.pid, (unsigned long long)dumped_,
 			 (unsigned long long)zero_);
 	}
@@ -150,6 +162,13 @@ public:
 	std::vector<const ProtobufCMessage *> entries;
 
 private:
+	struct Run {
+		uint64_t addr, nr_pages;
+		bool private_file;
+	};
+
+	static constexpr uint64_t kPagemapChunk = 1 << 16; // pagemap entries read at once
+
 	static bool own(uint64_t pme, bool private_file)
 	{
 		if (!(pme & (kPmPresent | kPmSwapped)))
@@ -159,27 +178,73 @@ private:
 		return !private_file || !(pme & kPmFile);
 	}
 
-	void run(uint64_t addr, uint64_t n, uint8_t *buf, bool private_file)
+	void queue(Run r)
 	{
-		c_.task.read_mem(addr, buf, n * kPage);
-		static const uint8_t zero[kPage] = {};
-		for (uint64_t i = 0; i < n; i++) {
-			bool is_zero = memcmp(buf + i * kPage, zero, kPage) == 0;
-			// Anonymous memory reads as zero where nothing is restored; a
-			// private file page must be zeroed, or the file shows through.
-			if (is_zero && !private_file) {
-				zero_++;
-				continue;
-			}
-			auto flag = is_zero ? PAGEMAP_ENTRY__FLAG_T__ZERO : PAGEMAP_ENTRY__FLAG_T__DATA;
-			if (!is_zero) {
-				pages_.write_raw(buf + i * kPage, kPage);
-				dumped_++;
-			} else {
-				zero_++;
-			}
-			add(addr + i * kPage, flag);
+		while (r.nr_pages) {
+			if (batch_.size() == DUMP_MAX_RUNS || batch_pages_ == DUMP_BATCH_PAGES)
+				flush();
+			Run part = r;
+			part.nr_pages = std::min(r.nr_pages, DUMP_BATCH_PAGES - batch_pages_);
+			batch_.push_back(part);
+			batch_pages_ += part.nr_pages;
+			r.addr += part.nr_pages * kPage, r.nr_pages -= part.nr_pages;
 		}
+	}
+
+	// Has the parasite write the queued runs, then lists them.
+	void flush()
+	{
+		if (batch_.empty())
+			return;
+		args_.nr_runs = uint32_t(batch_.size());
+		for (size_t i = 0; i < batch_.size(); i++)
+			args_.runs[i] = {batch_[i].addr, batch_[i].nr_pages};
+		LOG_DEBUG("pid %d: the parasite writes %zu runs, %llu pages", c_.pid, batch_.size(),
+			  (unsigned long long)batch_pages_);
+		int fd = pages_.fd();
+		inf_.send_fds(&fd, 1);
+		int ret = inf_.call(DUMP_CMD_PAGES);
+		if (ret < 0)
+			c_.fail(format("the parasite could not write the pages image (step %u)", args_.failed_step), -ret);
+		LOG_DEBUG("pid %d: the parasite wrote %llu pages", c_.pid, (unsigned long long)args_.written);
+		uint64_t page = 0;
+		for (const Run &r : batch_) {
+			last_ = nullptr;
+			for (uint64_t i = 0; i < r.nr_pages; i++, page++)
+				note(r.addr + i * kPage, args_.zero[page / 64] >> (page % 64) & 1, r.private_file);
+		}
+		batch_.clear();
+		batch_pages_ = 0;
+	}
+
+	// Copies a run criu reads itself, through /proc/PID/mem.
+	void copy(const Run &r)
+	{
+		last_ = nullptr;
+		std::vector<uint8_t> buf(kPage);
+		for (uint64_t i = 0; i < r.nr_pages; i++) {
+			uint64_t addr = r.addr + i * kPage;
+			c_.task.read_mem(addr, buf.data(), kPage);
+			bool zero = std::all_of(buf.begin(), buf.end(), [](uint8_t b) { return b == 0; });
+			if (!zero)
+				pages_.write_raw(buf.data(), kPage);
+			note(addr, zero, r.private_file);
+		}
+	}
+
+	// One page, written to the image unless it is zero.
+	void note(uint64_t addr, bool zero, bool private_file)
+	{
+		if (!zero) {
+			dumped_++;
+			add(addr, PAGEMAP_ENTRY__FLAG_T__DATA);
+			return;
+		}
+		zero_++;
+		// Anonymous memory reads as zero where nothing is restored; a
+		// private file page must be zeroed, or the file shows through.
+		if (private_file)
+			add(addr, PAGEMAP_ENTRY__FLAG_T__ZERO);
 	}
 
 	void add(uint64_t addr, PagemapEntry__FlagT flag)
@@ -197,8 +262,12 @@ private:
 	}
 
 	DumpContext &c_;
+	compel::core::Infection &inf_;
+	dump_pages &args_;
 	ImageWriter pages_;
 	int pagemap_ = -1;
+	std::vector<Run> batch_;
+	uint64_t batch_pages_ = 0;
 	PagemapEntry *last_ = nullptr;
 	uint64_t dumped_ = 0, zero_ = 0;
 };
@@ -220,13 +289,13 @@ uint32_t exe_file(DumpContext &c)
 
 } // namespace
 
-void dump_mm(DumpContext &c, uint64_t brk)
+MmEntry *collect_mm(DumpContext &c)
 {
 	proc::Stat st = proc::read_stat(c.pid);
 	MmEntry mm = MM_ENTRY__INIT;
 	mm.start_code = st.start_code, mm.end_code = st.end_code;
 	mm.start_data = st.start_data, mm.end_data = st.end_data;
-	mm.start_stack = st.start_stack, mm.start_brk = st.start_brk, mm.brk = brk;
+	mm.start_stack = st.start_stack, mm.start_brk = st.start_brk;
 	mm.arg_start = st.arg_start, mm.arg_end = st.arg_end;
 	mm.env_start = st.env_start, mm.env_end = st.env_end;
 	std::vector<uint64_t> auxv = proc::read_auxv(c.pid, c.task.arch().word_size());
@@ -238,16 +307,21 @@ void dump_mm(DumpContext &c, uint64_t brk)
 	std::vector<proc::Vma> vmas = proc::read_smaps(c.pid);
 	mm.n_vmas = vmas.size();
 	mm.vmas = c.arena.array<VmaEntry *>(vmas.size());
-	PageDumper pages(c);
-	for (size_t i = 0; i < vmas.size(); i++) {
-		VmaEntry__KindT kind = classify(c, vmas[i]);
-		mm.vmas[i] = describe(c, vmas[i], kind);
-		if (has_pages(kind)) // /proc/PID/mem reads PROT_NONE memory too
+	for (size_t i = 0; i < vmas.size(); i++)
+		mm.vmas[i] = describe(c, vmas[i], classify(c, vmas[i]));
+	return c.arena.make(mm);
+}
+
+void dump_memory(DumpContext &c, compel::core::Infection &inf, const MmEntry &mm)
+{
+	uint64_t start = monotonic_us();
+	PageDumper pages(c, inf);
+	for (size_t i = 0; i < mm.n_vmas; i++)
+		if (has_pages(mm.vmas[i]->kind))
 			pages.dump(*mm.vmas[i]);
-	}
-	c.write_image(ImageKind::Mm, format("mm-%d.img", c.pid), {&mm.base});
 	pages.finish();
 	c.write_image(ImageKind::Pagemap, format("pagemap-%d.img", c.pid), pages.entries);
+	c.pages.time_us = monotonic_us() - start;
 }
 
 } // namespace criu

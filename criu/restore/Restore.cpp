@@ -14,6 +14,7 @@
 #include "Log.h"
 #include "RestoreImages.h"
 #include "RestoreTask.h"
+#include "Stats.h"
 #include "Infection.h"
 #include "Task.h"
 #include "format.h"
@@ -104,9 +105,11 @@ void finish(const RestoreImages &img, const restorer_status &st, bool leave_stop
 
 int restore(const Options &opts)
 {
+	uint64_t start = monotonic_us();
 	ImagesDir dir(opts.images_dir, false);
 	RestoreImages img = read_images(dir);
 	check_pid_free(img.pid);
+	LOG_DEBUG("pid %d: images read and checked", img.pid);
 
 	int status[2];
 	if (pipe2(status, O_CLOEXEC) != 0)
@@ -120,6 +123,7 @@ int restore(const Options &opts)
 	try {
 		restorer_status st = wait_for_restorer(status[0], pid);
 		close(status[0]);
+		LOG_DEBUG("pid %d: the restorer is done", pid);
 		finish(img, st, opts.leave_stopped);
 	} catch (const Error &) {
 		close(status[0]);
@@ -127,7 +131,13 @@ int restore(const Options &opts)
 		waitpid(pid, nullptr, 0);
 		throw;
 	}
-	LOG_INFO("Restored pid %d", pid);
+	RestoreStatsEntry rs = RESTORE_STATS_ENTRY__INIT;
+	rs.restore_time = monotonic_us() - start;
+	rs.pages_restored = img.data_pages;
+	StatsEntry stats = STATS_ENTRY__INIT;
+	stats.restore = &rs;
+	write_stats(dir, stats);
+	LOG_INFO("Restored pid %d in %.3f s", pid, double(rs.restore_time) / 1e6);
 	if (!opts.pidfile.empty()) {
 		std::ofstream f(opts.pidfile);
 		f << pid << '\n';

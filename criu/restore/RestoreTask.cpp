@@ -540,7 +540,9 @@ int highest_fd(const RestoreImages &img)
 		at += v.end - v.start;
 	}
 	ra.vmas = uintptr_t(vmas);
+	LOG_DEBUG("pid %d: %zu VMAs premapped", img.pid, size_t(ra.nr_vmas));
 	fill_pages(img, images, slot);
+	LOG_DEBUG("pid %d: %llu pages read", img.pid, (unsigned long long)img.data_pages);
 	fill_task_args(ra, area, img, exe_fd);
 
 	// The special mappings move to where the process had them; they must

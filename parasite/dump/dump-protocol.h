@@ -12,6 +12,12 @@
 enum {
 	/* Everything of the process that only the process itself can tell. */
 	DUMP_CMD_MISC = COMPEL_CMD_USER,
+	/*
+	 * Writes the non-zero pages of dump_pages.runs to the pages image,
+	 * whose descriptor the host sends before the call; the parasite
+	 * closes its copy before it returns, failed or not.
+	 */
+	DUMP_CMD_PAGES,
 };
 
 #define DUMP_NR_SIGNALS 64
@@ -54,13 +60,48 @@ struct dump_misc {
 	uint32_t securebits;
 };
 
-/* The steps of DUMP_CMD_MISC, for the host's error message. */
+/*
+ * A batch of pages for DUMP_CMD_PAGES: runs of pages the pagemap says are
+ * present.  The parasite reads them where they are (no copy), writes each
+ * stretch of non-zero pages to the pages image with one write(), and marks
+ * the zero ones in a bitmap, so that the host can tell the pagemap which
+ * pages the image holds.  The runs of a batch are at most
+ * DUMP_BATCH_PAGES pages in all.
+ */
+#define DUMP_MAX_RUNS 4096
+#define DUMP_BATCH_PAGES (1u << 19) /* 2 GiB of 4 KiB pages */
+
+struct dump_run {
+	compel_u64 addr, nr_pages;
+};
+
+struct dump_pages {
+	/* in */
+	uint32_t nr_runs;
+	struct dump_run runs[DUMP_MAX_RUNS];
+
+	/* out */
+	uint32_t failed_step;
+	int32_t error;
+	compel_u64 written;                          /* pages written */
+	compel_u64 zero[DUMP_BATCH_PAGES / 64];      /* bit i: page i of the batch's runs is zero */
+};
+
+/* The argument area holds what any command needs. */
+union dump_args {
+	struct dump_misc misc;
+	struct dump_pages pages;
+};
+
+/* The steps of the commands, for the host's error message. */
 enum {
 	DUMP_STEP_SIGACTION = 1,
 	DUMP_STEP_ITIMER,
 	DUMP_STEP_TIMER,
 	DUMP_STEP_PRCTL,
 	DUMP_STEP_ALTSTACK,
+	DUMP_STEP_PAGES_FD,
+	DUMP_STEP_PAGES_WRITE,
 };
 
 #endif

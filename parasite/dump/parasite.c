@@ -1,8 +1,10 @@
 /*
  * criu's dump parasite: runs inside the dumped process and reports what
  * only the process itself can tell (signal dispositions, timers, prctl
- * state...).  Everything /proc and ptrace give, the host reads itself.
+ * state...), and writes its memory to the pages image, read in place.
+ * Everything /proc and ptrace give, the host reads itself.
  */
+#include <compel/plugins/fds.h>
 #include <compel/plugins/std.h>
 
 #include "dump-protocol.h"
@@ -42,6 +44,7 @@ struct kernel_stack {
 #define PR_GET_SECUREBITS_ 27
 #define PR_GET_CHILD_SUBREAPER_ 37
 #define PR_GET_TID_ADDRESS_ 40
+#define EIO_ 5
 #define EINVAL_ 22
 
 static int failed(struct dump_misc *m, uint32_t step, long err)
@@ -146,11 +149,107 @@ static int dump_misc(struct dump_misc *m)
 	return 0;
 }
 
+#define PAGE_SIZE_ 4096ul
+
+static int pages_failed(struct dump_pages *p, uint32_t step, long err)
+{
+	p->failed_step = step;
+	p->error = (int32_t)err;
+	return (int)err;
+}
+
+/*
+ * Reads a whole page only when it is zero: other pages differ from zero
+ * within their first words.  Eight words at a time, to keep the loads in
+ * flight without vector registers (the parasite must not touch them).
+ */
+static int page_is_zero(const uint64_t *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE_ / 8; i += 8)
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
+			return 0;
+	return 1;
+}
+
+static long write_all(int fd, unsigned long addr, unsigned long len)
+{
+	while (len) {
+		long n = sys_write(fd, (const void *)addr, len);
+
+		if (n == 0)
+			return -EIO_;
+		if (n < 0)
+			return n;
+		addr += (unsigned long)n;
+		len -= (unsigned long)n;
+	}
+	return 0;
+}
+
+/* Writes the pages [from, to), if any, and counts them. */
+static long write_stretch(struct dump_pages *p, int fd, unsigned long from, unsigned long to)
+{
+	long ret = 0;
+
+	if (to > from) {
+		ret = write_all(fd, from, to - from);
+		p->written += (to - from) / PAGE_SIZE_;
+	}
+	return ret;
+}
+
+static int write_pages(struct dump_pages *p, int fd)
+{
+	compel_u64 page = 0; /* index of the page in the batch */
+	uint32_t r;
+	long ret;
+
+	for (r = 0; r < p->nr_runs && r < DUMP_MAX_RUNS; r++) {
+		unsigned long addr = p->runs[r].addr, end = addr + p->runs[r].nr_pages * PAGE_SIZE_;
+		unsigned long data = addr; /* start of the stretch of non-zero pages not yet written */
+
+		for (; addr < end; addr += PAGE_SIZE_, page++) {
+			if (page >= DUMP_BATCH_PAGES)
+				return pages_failed(p, DUMP_STEP_PAGES_WRITE, -EINVAL_);
+			if (!page_is_zero((const uint64_t *)addr)) {
+				p->zero[page / 64] &= ~(1ull << (page % 64));
+				continue;
+			}
+			p->zero[page / 64] |= 1ull << (page % 64);
+			if ((ret = write_stretch(p, fd, data, addr)) < 0)
+				return pages_failed(p, DUMP_STEP_PAGES_WRITE, ret);
+			data = addr + PAGE_SIZE_;
+		}
+		if ((ret = write_stretch(p, fd, data, end)) < 0)
+			return pages_failed(p, DUMP_STEP_PAGES_WRITE, ret);
+	}
+	return 0;
+}
+
+static int dump_pages(struct dump_pages *p)
+{
+	int fd, ret;
+	long err = compel_fds_recv(&fd, 1);
+
+	p->written = 0;
+	if (err < 0)
+		return pages_failed(p, DUMP_STEP_PAGES_FD, err);
+	ret = write_pages(p, fd);
+	sys_close(fd);
+	return ret;
+}
+
 int parasite_service(unsigned int cmd, void *args)
 {
+	union dump_args *a = args;
+
 	switch (cmd) {
 	case DUMP_CMD_MISC:
-		return dump_misc(args);
+		return dump_misc(&a->misc);
+	case DUMP_CMD_PAGES:
+		return dump_pages(&a->pages);
 	}
 	return -EINVAL_;
 }
