@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""criu dump and restore speed, on a process of N MiB.
+
+  criu-bench.py --criu CRIU --memhog MEMHOG --workdir DIR [--sizes 64,512,2048]
+                [--runs 5] [--baseline FILE] [--save FILE]
+
+For each size, --runs times: start memhog (half random, half written
+zeros), dump it (killing it), restore it, and check that it finds its
+memory intact.  Prints the medians of the wall time of `criu dump` and
+`criu restore`, the time the process was frozen (stats-dump.img), the
+bytes of the images, and MiB/s (the process's size over the time).
+
+Memory freed a few seconds ago is slow to touch again on these VMs: the
+guest hands it back to the host (virtio-balloon free page reporting), and
+its next first touch costs a fault in the host, ~4x the time of a write
+into the page cache.  A dump then measures the hypervisor more than criu.
+So by default (--memory warm) the benchmark touches and frees as much
+memory as the pages image needs right before each dump, as a busy machine
+would have it; --memory cold skips that and shows the other case.
+
+Regressions get noticed: --baseline compares with a saved result (from
+--save) and marks every median more than 15% slower.  A benchmark
+measures, it does not fail: only a broken dump or restore makes it exit
+non-zero.
+"""
+import argparse
+import ctypes
+import json
+import mmap
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+GOAL_GIB_S = 2.5       # dump and restore at 2 GiB, on the 2-core CI machine
+GOAL_FROZEN_S = 1.0    # frozen at 2 GiB
+
+
+def wait_for(predicate, what, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.005)
+    sys.exit(f"criu-bench: timed out waiting for {what}")
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def stats(criu, images, name):
+    out = subprocess.run([criu, "show", os.path.join(images, name)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)["entries"][0]
+
+
+def timed(cmd, cwd):
+    start = time.monotonic()
+    res = subprocess.run(cmd, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    took = time.monotonic() - start
+    if res.returncode != 0:
+        sys.exit(f"criu-bench: {' '.join(cmd)} failed:\n{res.stderr}")
+    return took
+
+
+def warm(mib):
+    """Touches and frees mib MiB, so that the next allocations are of memory the host still backs."""
+    block = b"\1" * (1 << 20)
+    with mmap.mmap(-1, mib << 20) as m:
+        for off in range(0, mib << 20, 1 << 20):
+            m[off:off + (1 << 20)] = block
+
+
+def one_run(args, mib):
+    work = os.path.join(args.workdir, f"{mib}")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    pidfile, outfile, images = (os.path.join(work, n) for n in ("pid", "out", "images"))
+    prog = subprocess.Popen([args.memhog, "--mib", str(mib), "--pidfile", pidfile, "--outfile", outfile],
+                            cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, close_fds=True)
+    wait_for(lambda: os.path.exists(pidfile), f"memhog to fill {mib} MiB")
+    pid = int(read(pidfile))
+    if args.memory == "warm":
+        warm(mib // 2 + 64)
+    dump_s = timed([args.criu, "dump", "-t", str(pid), "-D", images, "-o", "dump.log"], work)
+    prog.wait()
+    image_bytes = sum(os.path.getsize(os.path.join(images, n)) for n in os.listdir(images) if n.endswith(".img"))
+    restore_s = timed([args.criu, "restore", "-D", images, "-d", "-o", "restore.log"], work)
+    os.kill(pid, signal.SIGTERM)
+    os.waitpid(pid, 0)  # a child of ours: we are its subreaper
+    verdict = read(outfile).strip()
+    if verdict != "PASS":
+        sys.exit(f"criu-bench: the restored {mib} MiB process says: {verdict}")
+    frozen_s = stats(args.criu, images, "stats-dump.img")["dump"]["frozen_time"] / 1e6
+    shutil.rmtree(work)
+    return {"dump_s": dump_s, "restore_s": restore_s, "frozen_s": frozen_s, "image_bytes": image_bytes}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--criu", required=True)
+    p.add_argument("--memhog", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--sizes", default="64,512,2048")
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--memory", choices=("warm", "cold"), default="warm",
+                   help="touch the memory the dump will need first (default), or not")
+    p.add_argument("--baseline", help="a --save file to compare with")
+    p.add_argument("--save", help="write the medians here (JSON)")
+    args = p.parse_args()
+    args.criu, args.memhog, args.workdir = map(os.path.abspath, (args.criu, args.memhog, args.workdir))
+    if ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER: restored processes are ours
+        sys.exit("criu-bench: cannot become a child subreaper")
+    baseline = json.loads(read(args.baseline)) if args.baseline and os.path.exists(args.baseline) else {}
+
+    print(f"criu dump/restore, medians of {args.runs} runs (a process of half random, half zero pages; "
+          f"{args.memory} memory)")
+    print(f"{'MiB':>6} {'dump s':>8} {'MiB/s':>7} {'restore s':>9} {'MiB/s':>7} {'frozen s':>8} {'image MiB':>9}")
+    results = {}
+    for mib in (int(s) for s in args.sizes.split(",")):
+        runs = [one_run(args, mib) for _ in range(args.runs)]
+        m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        results[str(mib)] = m
+        slower = [k for k in ("dump_s", "restore_s", "frozen_s")
+                  if str(mib) in baseline and m[k] > baseline[str(mib)][k] * 1.15]
+        print(f"{mib:6} {m['dump_s']:8.3f} {mib / m['dump_s']:7.0f} {m['restore_s']:9.3f} {mib / m['restore_s']:7.0f} "
+              f"{m['frozen_s']:8.3f} {m['image_bytes'] / 2**20:9.1f}"
+              + (f"   SLOWER than the baseline: {', '.join(slower)}" if slower else ""))
+    if "2048" in results:
+        r = results["2048"]
+        print(f"at 2 GiB: dump {2 / r['dump_s']:.2f} GiB/s, restore {2 / r['restore_s']:.2f} GiB/s "
+              f"(goal >= {GOAL_GIB_S}), frozen {r['frozen_s']:.3f} s (goal < {GOAL_FROZEN_S})")
+    if args.save:
+        with open(args.save, "w") as f:
+            json.dump(results, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
