@@ -106,9 +106,12 @@ std::vector<std::string> read_config(const std::string &path, bool must_exist)
 			throw Error(compel::format("%s:%d: '%s' cannot be used in a config file", path.c_str(), n,
 						   name.c_str()),
 				    EINVAL);
-		out.push_back("--" + name);
-		if (sp != std::string::npos)
-			out.push_back(line.substr(line.find_first_not_of(" \t", sp)));
+		// One "--name=value" word: options with an optional value
+		// (verbosity) take it only that way.
+		if (sp == std::string::npos)
+			out.push_back("--" + name);
+		else
+			out.push_back("--" + name + "=" + line.substr(line.find_first_not_of(" \t", sp)));
 	}
 	return out;
 }
