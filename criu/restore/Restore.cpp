@@ -117,7 +117,7 @@ int restore(const Options &opts)
 	pid_t pid = clone_with_pid(img.pid);
 	if (pid == 0) {
 		close(status[0]);
-		restore_task(img, dir, status[1]);
+		restore_task(img, dir, status[1], opts.shell_job);
 	}
 	close(status[1]);
 	try {

@@ -10,6 +10,6 @@ namespace criu {
 // memory, then jumps into the restorer blob, which takes criu's memory out
 // and reports on status_fd.  On failure writes "ERR:" and why to status_fd
 // and exits.
-[[noreturn]] void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd);
+[[noreturn]] void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd, bool shell_job);
 
 } // namespace criu
