@@ -4,6 +4,7 @@
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,9 +27,21 @@ using compel::format;
 namespace {
 
 constexpr uint64_t kPage = 4096;
-constexpr uint64_t kPmPresent = 1ull << 63;
-constexpr uint64_t kPmSwapped = 1ull << 62;
-constexpr uint64_t kPmFile = 1ull << 61; // page cache or shared memory, not a private copy
+
+// PAGEMAP_SCAN (Linux 6.7; Debian 12's headers predate it): the ranges of
+// pages of given categories, walking only the page tables that exist.
+struct PmScanArg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+struct PageRegion {
+	uint64_t start, end, categories;
+};
+constexpr unsigned long kPagemapScan = _IOWR('f', 16, PmScanArg);
+constexpr uint64_t kPageIsFile = 1 << 2; // page cache or shared memory, not a private copy
+constexpr uint64_t kPageIsPresent = 1 << 3;
+constexpr uint64_t kPageIsSwapped = 1 << 4;
+constexpr uint64_t kPageIsPfnZero = 1 << 5; // the shared zero page
 
 // smaps' VmFlags that an madvise() set, and which restore puts back.
 struct MadvFlag {
@@ -127,22 +140,30 @@ public:
 		bool readable = v.prot & PROT_READ;
 		if (!readable)
 			flush(); // pages go to the image in address order
-		std::vector<uint64_t> pm(kPagemapChunk);
-		for (uint64_t addr = v.start; addr < v.end; addr += kPagemapChunk * kPage) {
-			uint64_t n = std::min(kPagemapChunk, (v.end - addr) / kPage);
-			ssize_t got = pread(pagemap_, pm.data(), n * 8, off_t(addr / kPage * 8));
-			if (got != ssize_t(n * 8))
-				c_.fail(format("cannot read the pagemap at 0x%llx", (unsigned long long)addr), errno);
-			for (uint64_t i = 0; i < n;) {
-				uint64_t j = i;
-				while (j < n && own(pm[j], private_file))
-					j++;
-				if (j > i) {
-					Run r{addr + i * kPage, j - i, private_file};
-					readable ? queue(r) : copy(r);
-				}
-				i = j == i ? i + 1 : j;
+		// Present or swapped pages, not the shared zero page; in a private
+		// file mapping, not the file's own pages either: only the copies
+		// the process wrote to are its.
+		PmScanArg arg{};
+		arg.size = sizeof(arg);
+		arg.start = v.start;
+		arg.end = v.end;
+		arg.vec = uintptr_t(regions_.data());
+		arg.vec_len = regions_.size();
+		arg.category_inverted = kPageIsPfnZero | (private_file ? kPageIsFile : 0);
+		arg.category_mask = arg.category_inverted;
+		arg.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
+		arg.return_mask = kPageIsPresent | kPageIsSwapped;
+		while (arg.start < v.end) {
+			long n = ioctl(pagemap_, kPagemapScan, &arg);
+			if (n < 0)
+				c_.fail(format("cannot scan the pagemap at 0x%llx (PAGEMAP_SCAN, Linux 6.7+)",
+					       (unsigned long long)arg.start),
+					errno);
+			for (long i = 0; i < n; i++) {
+				Run r{regions_[i].start, (regions_[i].end - regions_[i].start) / kPage, private_file};
+				readable ? queue(r) : copy(r);
 			}
+			arg.start = arg.walk_end;
 		}
 	}
 
@@ -167,16 +188,6 @@ private:
 		bool private_file;
 	};
 
-	static constexpr uint64_t kPagemapChunk = 1 << 16; // pagemap entries read at once
-
-	static bool own(uint64_t pme, bool private_file)
-	{
-		if (!(pme & (kPmPresent | kPmSwapped)))
-			return false;
-		// In a private file mapping, a page of the file itself is the
-		// file's: only the copies the process wrote to are its own.
-		return !private_file || !(pme & kPmFile);
-	}
 
 	void queue(Run r)
 	{
@@ -266,6 +277,7 @@ private:
 	dump_pages &args_;
 	ImageWriter pages_;
 	int pagemap_ = -1;
+	std::vector<PageRegion> regions_ = std::vector<PageRegion>(4096);
 	std::vector<Run> batch_;
 	uint64_t batch_pages_ = 0;
 	PagemapEntry *last_ = nullptr;

@@ -19,13 +19,14 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from runner import Failure, reap, read, wait_for  # noqa: E402
+from runner import Failure, Programs, reap, read, wait_for  # noqa: E402
 
 
 class Cli:
     def __init__(self, args):
         self.args = args
         self.failures = []
+        self.programs = Programs(args.bin)
 
     def criu(self, *argv, env=None, check=False, **kw):
         kw.setdefault("stdin", subprocess.DEVNULL)
@@ -43,16 +44,7 @@ class Cli:
             self.failures.append(f"{what}{': ' + detail if detail else ''}")
 
     def start(self, work, name="counter", **popen):
-        shutil.rmtree(work, ignore_errors=True)
-        os.makedirs(work)
-        pidfile = os.path.join(work, "pid")
-        popen.setdefault("stdin", subprocess.DEVNULL)
-        popen.setdefault("stdout", subprocess.DEVNULL)
-        popen.setdefault("stderr", subprocess.DEVNULL)
-        prog = subprocess.Popen([os.path.join(self.args.bin, name), "--pidfile", pidfile,
-                                 "--outfile", os.path.join(work, "out")], cwd=work, close_fds=True, **popen)
-        wait_for(lambda: os.path.exists(pidfile), f"{name} to be ready")
-        return prog, int(read(pidfile))
+        return self.programs.start(work, name, **popen)
 
     def verdict(self, work, pid, what):
         os.kill(pid, signal.SIGTERM)
@@ -218,6 +210,7 @@ def main():
             part(c, args.workdir) if part is not basics else part(c)
         except (Failure, subprocess.TimeoutExpired, OSError, ValueError) as e:
             c.failures.append(f"{part.__name__}: {e}")
+    c.programs.cleanup()
     for f in c.failures:
         print(f"FAIL: {f}")
     if c.failures:

@@ -18,16 +18,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from runner import Failure, outside, compare, reap, read, wait_for  # noqa: E402
+from runner import Failure, Programs, outside, compare, reap, read  # noqa: E402
 
 
 class Case:
     def __init__(self, args):
         self.args = args
         self.failures = []
+        self.programs = Programs(args.bin)
 
     def criu(self, *argv, cwd=None):
         return subprocess.run([self.args.criu, *argv], cwd=cwd, stdin=subprocess.DEVNULL,
@@ -44,16 +44,7 @@ class Case:
         print(f"ok: {what}: {res.stderr.strip().splitlines()[-1]}")
 
     def start(self, name, work, exe=None):
-        os.makedirs(work, exist_ok=True)
-        pidfile, outfile = os.path.join(work, "pid"), os.path.join(work, "out")
-        for f in (pidfile, outfile):
-            if os.path.exists(f):
-                os.unlink(f)
-        prog = subprocess.Popen([exe or os.path.join(self.args.bin, name), "--pidfile", pidfile,
-                                 "--outfile", outfile], cwd=work, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, close_fds=True)
-        wait_for(lambda: os.path.exists(pidfile) and read(pidfile).endswith("\n"), f"{name} to be ready")
-        return prog, int(read(pidfile))
+        return self.programs.start(work, name, exe, fresh=False)
 
     def finish(self, prog, pid, work):
         os.kill(pid, signal.SIGTERM)
@@ -196,6 +187,7 @@ def main():
         restore_errors(c, f"{args.workdir}/restore")
     except Failure as e:
         c.failures.append(str(e))
+    c.programs.cleanup()
     for f in c.failures:
         print(f"FAIL: {f}")
     if c.failures:

@@ -21,6 +21,7 @@ rather than left a zombie holding its pid.
 import argparse
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,6 +96,39 @@ def reap(pid):
             return not os.path.exists(f"/proc/{pid}")
         return done == pid
     wait_for(gone, f"pid {pid} to end")
+
+
+class Programs:
+    """Starts test programs in their work directories, and kills at the end
+    whatever of them still runs (a restored one keeps its pid)."""
+
+    def __init__(self, bin_dir):
+        self.bin = bin_dir
+        self.pids = []
+
+    def start(self, work, name="counter", exe=None, fresh=True, **popen):
+        if fresh:
+            shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work, exist_ok=True)
+        pidfile, outfile = os.path.join(work, "pid"), os.path.join(work, "out")
+        for f in (pidfile, outfile):
+            if os.path.exists(f):
+                os.unlink(f)
+        for stream in ("stdin", "stdout", "stderr"):
+            popen.setdefault(stream, subprocess.DEVNULL)
+        prog = subprocess.Popen([exe or os.path.join(self.bin, name), "--pidfile", pidfile, "--outfile", outfile],
+                                cwd=work, close_fds=True, **popen)
+        wait_for(lambda: os.path.exists(pidfile) and read(pidfile).endswith("\n"), f"{name} to be ready")
+        self.pids.append(int(read(pidfile)))
+        return prog, self.pids[-1]
+
+    def cleanup(self):
+        for pid in self.pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                reap(pid)
+            except (ProcessLookupError, Failure):
+                pass
 
 
 def vdso_of(maps):
