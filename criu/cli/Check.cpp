@@ -1,6 +1,7 @@
 #include "Check.h"
 
 #include <csignal>
+#include <fcntl.h>
 #include <cstdio>
 #include <functional>
 #include <linux/sched.h>
@@ -16,6 +17,7 @@
 #include <compel/error.hpp>
 
 #include "Infection.h"
+#include "PagemapScan.h"
 #include "Task.h"
 #include "format.h"
 
@@ -115,6 +117,25 @@ void timer_restore_ids()
 		throw Error("prctl(PR_TIMER_CREATE_RESTORE_IDS)", errno);
 }
 
+void pagemap_scan()
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	proc::PageRegion r;
+	proc::PmScanArg arg{};
+	arg.size = sizeof(arg);
+	arg.start = uintptr_t(&r) & ~uintptr_t(4095);
+	arg.end = arg.start + 4096;
+	arg.vec = uintptr_t(&r);
+	arg.vec_len = 1;
+	arg.category_anyof_mask = arg.return_mask = proc::kPageIsPresent;
+	long n = fd < 0 ? -1 : ioctl(fd, proc::kPagemapScan, &arg);
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (n != 1)
+		throw Error("PAGEMAP_SCAN on /proc/self/pagemap", n < 0 ? err : EIO);
+}
+
 struct Feature {
 	const char *name;
 	const char *what;
@@ -131,6 +152,7 @@ const std::vector<Feature> &features()
 		{"kcmp", "kcmp() for shared open files", kcmp_files},
 		{"map-files", "/proc/PID/map_files", map_files},
 		{"timer-ids", "POSIX timers restored with their ids", timer_restore_ids},
+		{"pagemap-scan", "PAGEMAP_SCAN: which pages a dump saves", pagemap_scan},
 	};
 	return list;
 }

@@ -4,7 +4,6 @@
 #include <climits>
 #include <cstring>
 #include <fcntl.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include "DumpContext.h"
 #include "Infection.h"
 #include "Log.h"
+#include "PagemapScan.h"
 #include "Proc.h"
 #include "Stats.h"
 #include "format.h"
@@ -23,25 +23,11 @@
 namespace criu {
 
 using compel::format;
+using namespace proc;
 
 namespace {
 
 constexpr uint64_t kPage = 4096;
-
-// PAGEMAP_SCAN (Linux 6.7; Debian 12's headers predate it): the ranges of
-// pages of given categories, walking only the page tables that exist.
-struct PmScanArg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-struct PageRegion {
-	uint64_t start, end, categories;
-};
-constexpr unsigned long kPagemapScan = _IOWR('f', 16, PmScanArg);
-constexpr uint64_t kPageIsFile = 1 << 2; // page cache or shared memory, not a private copy
-constexpr uint64_t kPageIsPresent = 1 << 3;
-constexpr uint64_t kPageIsSwapped = 1 << 4;
-constexpr uint64_t kPageIsPfnZero = 1 << 5; // the shared zero page
 
 // smaps' VmFlags that an madvise() set, and which restore puts back.
 struct MadvFlag {
