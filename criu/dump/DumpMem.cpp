@@ -72,7 +72,8 @@ VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
 	e.end = v.end;
 	e.kind = kind;
 	e.prot = (v.read ? PROT_READ : 0) | (v.write ? PROT_WRITE : 0) | (v.exec ? PROT_EXEC : 0);
-	e.flags = (v.shared ? MAP_SHARED : MAP_PRIVATE) | (v.has("gd") ? MAP_GROWSDOWN : 0);
+	e.flags = (v.shared ? MAP_SHARED : MAP_PRIVATE) | (v.has("gd") ? MAP_GROWSDOWN : 0) |
+		  (v.has("nr") ? MAP_NORESERVE : 0);
 	if (!v.name.empty())
 		e.name = c.arena.str(v.name);
 	uint64_t madv = 0;

@@ -338,6 +338,9 @@ void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at)
 				   v.kind),
 			    EINVAL);
 	}
+	// Without its MAP_NORESERVE, a sparse reservation (an ASan shadow) would
+	// not fit the commit limit.
+	flags |= int(v.flags & MAP_NORESERVE);
 	void *p = mmap(reinterpret_cast<void *>(at), len, prot, flags, fd, off_t(v.pgoff));
 	int err = errno;
 	if (fd >= 0)

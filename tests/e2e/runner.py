@@ -8,8 +8,9 @@ writes its pid to --pidfile, waits for SIGTERM, checks its state and writes
 PASS or FAIL to --outfile.  The runner starts it, dumps it, then either
 kills it and restores it (restore) or lets it run on (leave-running), sends
 SIGTERM and reads the verdict.  Around the dump it also compares what can
-be seen of the process from outside: its memory map, its descriptors and
-its ids, signal masks and capabilities; any difference fails the test.
+be seen of the process from outside: its memory map (neighbouring VMAs
+that agree on everything joined), its descriptors and its ids, signal
+masks and capabilities; any difference fails the test.
 
 With --vdso-elsewhere, criu restore runs without address randomization, so
 that the vDSO of the restoring criu is not where the program had its own.
@@ -60,7 +61,27 @@ def outside(pid):
     blocked = int(status["SigBlk"], 16)
     for key in ("SigPnd", "ShdPnd"):
         status[key] = f"{int(status[key], 16) & blocked:016x} (blocked ones)"
-    return {"maps": read(f"{proc}/maps"), "fds": fds, "status": status}
+    return {"maps": merged_maps(read(f"{proc}/maps")), "fds": fds, "status": status}
+
+
+def merged_maps(maps):
+    """/proc/PID/maps with neighbours that agree on everything joined: where
+    the kernel splits two such VMAs depends on its own bookkeeping (their
+    anon_vma), not on anything a process can set or see."""
+    out = []
+    for line in maps.splitlines():
+        f = line.split(maxsplit=5)
+        start, end = (int(x, 16) for x in f[0].split("-"))
+        off, name = int(f[2], 16), f[5] if len(f) > 5 else ""
+        if out:
+            p = out[-1]
+            if p["end"] == start and (p["perms"], p["dev"], p["inode"], p["name"]) == (f[1], f[3], f[4], name) \
+                    and (f[4] == "0" or p["off"] + (p["end"] - p["start"]) == off):
+                p["end"] = end
+                continue
+        out.append({"start": start, "end": end, "perms": f[1], "off": off, "dev": f[3], "inode": f[4], "name": name})
+    return "".join(f"{m['start']:x}-{m['end']:x} {m['perms']} {m['off']:08x} {m['dev']} {m['inode']} {m['name']}\n"
+                   for m in out)
 
 
 def compare(before, after):
