@@ -128,7 +128,7 @@ RestoreImages read_images(const ImagesDir &dir)
 		if (img.inventory->format_version != kFormatVersion)
 			r.fail(format("format version %u; this criu reads version %u", img.inventory->format_version,
 				      kFormatVersion));
-		if (!arch_core(compel_arch(img.inventory->arch)))
+		if (!arch_core(img.inventory->arch))
 			r.fail(format("holds tasks of arch %u, which this criu cannot restore", img.inventory->arch));
 		if (img.inventory->page_size != uint32_t(sysconf(_SC_PAGESIZE)))
 			r.fail(format("was dumped with %u-byte pages; this system has %ld", img.inventory->page_size,
