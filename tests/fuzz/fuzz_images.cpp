@@ -30,6 +30,10 @@
 // makes deleted files again.  The directory must hold nothing else when it
 // is removed, which is checked.
 //
+// Images read_images() accepts must have what restore then takes for
+// granted (check_accepted()): anything less is a check it lacks, and
+// aborts like a crash.
+//
 // With FUZZ_IMAGES_PRINT_ERRORS set, each refusal is printed, to check
 // that the messages say which file and what is wrong.
 #include <algorithm>
@@ -44,6 +48,7 @@
 
 #include <compel/error.hpp>
 
+#include "ArchCore.h"
 #include "ImagesDir.h"
 #include "RestoreImages.h"
 #include "Show.h"
@@ -62,6 +67,7 @@ const Slot kSlots[] = {
 	{"pages-1", false, false},   {"pages-1", false, true},
 };
 constexpr size_t kNrSlots = sizeof(kSlots) / sizeof(kSlots[0]);
+constexpr uint64_t kPage = 4096;
 
 [[noreturn]] void harness_failure(const std::string &what)
 {
@@ -151,6 +157,49 @@ private:
 	int fd_ = -1;
 };
 
+void require(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz-images: read_images() accepted images with %s\n", what);
+		abort();
+	}
+}
+
+bool is_reg_file(const criu::RestoreImages &img, uint32_t id)
+{
+	return img.files_by_id.count(id) && img.file(id).reg;
+}
+
+// What restore_task() and finish() (criu/restore) rely on without looking.
+void check_accepted(const criu::RestoreImages &img)
+{
+	require(criu::arch_core(img.core->arch), "a thread of an arch criu cannot restore");
+	for (auto &d : img.fdinfo)
+		require(img.files_by_id.count(d->id), "a descriptor of a file files.img lacks");
+	require(is_reg_file(img, img.fs->cwd_id) && is_reg_file(img, img.fs->root_id), "no cwd or root");
+	const MmEntry &mm = *img.mm;
+	require(is_reg_file(img, mm.exe_file_id), "no executable");
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		VmaEntry__KindT k = mm.vmas[i]->kind;
+		if (k == VMA_ENTRY__KIND_T__FILE_PRIVATE || k == VMA_ENTRY__KIND_T__FILE_SHARED)
+			require(is_reg_file(img, mm.vmas[i]->file_id), "a mapping of a file files.img lacks");
+	}
+	// fill_pages() writes an entry's pages into the first vma that holds
+	// its first page, as premapped; a shared file mapping would write them
+	// into the file, and the special mappings are not premapped at all.
+	for (auto &e : img.pagemap) {
+		size_t i = 0;
+		while (i < mm.n_vmas && !(e->vaddr >= mm.vmas[i]->start && e->vaddr < mm.vmas[i]->end))
+			i++;
+		require(i < mm.n_vmas, "pages outside every vma");
+		const VmaEntry &v = *mm.vmas[i];
+		require(v.end - e->vaddr >= uint64_t(e->nr_pages) * kPage, "pages past the end of their vma");
+		require(v.kind == VMA_ENTRY__KIND_T__ANON || v.kind == VMA_ENTRY__KIND_T__ANON_SHARED ||
+				v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE,
+			"pages in a vma restore must not fill");
+	}
+}
+
 void refused(const compel::Error &e)
 {
 	if (getenv("FUZZ_IMAGES_PRINT_ERRORS"))
@@ -170,7 +219,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	try {
 		criu::ImagesDir images(dir.path(), false);
-		criu::read_images(images);
+		check_accepted(criu::read_images(images));
 	} catch (const compel::Error &e) {
 		refused(e);
 	}
