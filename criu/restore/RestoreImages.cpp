@@ -149,6 +149,9 @@ RestoreImages read_images(const ImagesDir &dir)
 		img.core = r.expect<CoreEntry>(&core_entry__descriptor);
 		if (img.core->tid != uint32_t(img.pid) || !img.core->thread || !img.core->task || !img.core->task->creds)
 			r.fail("lacks the thread's or the task's state");
+		if (img.core->arch != img.inventory->arch)
+			r.fail(format("holds a thread of arch %u, but inventory.img says the tasks are of arch %u",
+				      img.core->arch, img.inventory->arch));
 	}
 	{
 		ImageReader r(dir.fd(), dir.path(), ImageKind::Mm, format("mm-%d.img", img.pid));
