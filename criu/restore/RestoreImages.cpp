@@ -74,13 +74,17 @@ void check_files(RestoreImages &img)
 			bad(format("fs-%d.img", img.pid), format("directory file %u is missing", id));
 }
 
+bool maps_file(const VmaEntry &v)
+{
+	return v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || v.kind == VMA_ENTRY__KIND_T__FILE_SHARED;
+}
+
 void check_mm(const ImagesDir &dir, RestoreImages &img)
 {
 	std::string name = format("mm-%d.img", img.pid);
 	const MmEntry &mm = *img.mm;
 	if (!img.files_by_id.count(mm.exe_file_id) || !img.file(mm.exe_file_id).reg)
 		bad(name, format("the executable is file %u, which files.img lacks", mm.exe_file_id));
-	check_identity(*img.file(mm.exe_file_id).reg, "the executable");
 	uint64_t prev_end = 0;
 	for (size_t i = 0; i < mm.n_vmas; i++) {
 		const VmaEntry &v = *mm.vmas[i];
@@ -88,11 +92,8 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 			bad(name, format("vma %zu [0x%llx, 0x%llx) is not a page-aligned range after the previous one",
 					 i, (unsigned long long)v.start, (unsigned long long)v.end));
 		prev_end = v.end;
-		if (v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || v.kind == VMA_ENTRY__KIND_T__FILE_SHARED) {
-			if (!v.has_file_id || !img.files_by_id.count(v.file_id) || !img.file(v.file_id).reg)
-				bad(name, format("vma %zu maps file %u, which files.img lacks", i, v.file_id));
-			check_identity(*img.file(v.file_id).reg, "the mapped file");
-		}
+		if (maps_file(v) && (!v.has_file_id || !img.files_by_id.count(v.file_id) || !img.file(v.file_id).reg))
+			bad(name, format("vma %zu maps file %u, which files.img lacks", i, v.file_id));
 	}
 	std::string pm = format("pagemap-%d.img", img.pid);
 	for (auto &e : img.pagemap) {
@@ -115,6 +116,17 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 		bad(img.pages_file, format("has %lld bytes, but %s lists %llu pages (%llu bytes)", (long long)st.st_size,
 					   pm.c_str(), (unsigned long long)img.data_pages,
 					   (unsigned long long)(img.data_pages * kPage)));
+}
+
+// Only once the images are known to be sound: a corrupt image is reported
+// as corrupt whatever has become of the files it names.
+void check_mapped_files(const RestoreImages &img)
+{
+	const MmEntry &mm = *img.mm;
+	check_identity(*img.file(mm.exe_file_id).reg, "the executable");
+	for (size_t i = 0; i < mm.n_vmas; i++)
+		if (maps_file(*mm.vmas[i]))
+			check_identity(*img.file(mm.vmas[i]->file_id).reg, "the mapped file");
 }
 
 } // namespace
@@ -176,6 +188,7 @@ RestoreImages read_images(const ImagesDir &dir)
 	}
 	check_files(img);
 	check_mm(dir, img);
+	check_mapped_files(img);
 	return img;
 }
 
