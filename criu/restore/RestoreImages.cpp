@@ -74,6 +74,14 @@ void check_files(RestoreImages &img)
 			bad(format("fs-%d.img", img.pid), format("directory file %u is missing", id));
 }
 
+// The vma that holds address a (vmas are in order), or nullptr.
+const VmaEntry *vma_at(const MmEntry &mm, uint64_t a)
+{
+	auto after = std::upper_bound(mm.vmas, mm.vmas + mm.n_vmas, a,
+				      [](uint64_t x, const VmaEntry *v) { return x < v->start; });
+	return after != mm.vmas && a < after[-1]->end ? after[-1] : nullptr;
+}
+
 bool maps_file(const VmaEntry &v)
 {
 	return v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || v.kind == VMA_ENTRY__KIND_T__FILE_SHARED;
@@ -95,14 +103,18 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 		if (maps_file(v) && (!v.has_file_id || !img.files_by_id.count(v.file_id) || !img.file(v.file_id).reg))
 			bad(name, format("vma %zu maps file %u, which files.img lacks", i, v.file_id));
 	}
+	// Restore fills each entry into the vma that holds its first page.
 	std::string pm = format("pagemap-%d.img", img.pid);
+	uint64_t filled_to = 0;
 	for (auto &e : img.pagemap) {
-		uint64_t end = e->vaddr + uint64_t(e->nr_pages) * kPage;
-		bool inside = false;
-		for (size_t i = 0; i < mm.n_vmas; i++)
-			inside |= e->vaddr >= mm.vmas[i]->start && end <= mm.vmas[i]->end;
-		if (!inside || e->vaddr % kPage)
+		uint64_t len = uint64_t(e->nr_pages) * kPage;
+		if (e->vaddr % kPage || !e->nr_pages || e->vaddr < filled_to)
+			bad(pm, format("pages at 0x%llx (%u) are not a page-aligned, non-empty range after the previous entry's",
+				       (unsigned long long)e->vaddr, e->nr_pages));
+		const VmaEntry *v = vma_at(mm, e->vaddr);
+		if (!v || v->end - e->vaddr < len)
 			bad(pm, format("pages at 0x%llx (%u) lie outside every vma", (unsigned long long)e->vaddr, e->nr_pages));
+		filled_to = e->vaddr + len;
 		if (e->flag == PAGEMAP_ENTRY__FLAG_T__DATA)
 			img.data_pages += e->nr_pages;
 	}
