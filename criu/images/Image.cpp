@@ -121,6 +121,11 @@ ImageReader::ImageReader(int dirfd, const std::string &dir, ImageKind kind, cons
 	}
 	if (get32(h + 8) != kFormatVersion)
 		fail(format("has format version %u; this criu reads version %u", get32(h + 8), kFormatVersion));
+	struct stat st;
+	if (fstat(fd_, &st) != 0)
+		fail("cannot stat it");
+	size_ = uint64_t(st.st_size);
+	pos_ = kHeaderSize;
 	lseek(fd_, kHeaderSize, SEEK_SET);
 }
 
@@ -141,9 +146,15 @@ Unpacked<ProtobufCMessage> ImageReader::next(const ProtobufCMessageDescriptor *d
 	unsigned index = ++entries_;
 	if (n != 4)
 		fail(format("entry %u is truncated: %zd of the 4 bytes of its length", index, n));
+	pos_ += 4;
 	uint32_t len = get32(lenbuf);
 	if (len > kMaxEntry)
 		fail(format("entry %u claims %u bytes: corrupt", index, len));
+	// Before allocating them: a corrupt length must not cost memory.
+	uint64_t left = size_ > pos_ ? size_ - pos_ : 0;
+	if (len > left)
+		fail(format("entry %u is truncated: it claims %u bytes, the file has %llu more", index, len,
+			    (unsigned long long)left));
 	std::string data(len, '\0');
 	size_t got = 0;
 	while (got < len) {
@@ -154,6 +165,7 @@ Unpacked<ProtobufCMessage> ImageReader::next(const ProtobufCMessageDescriptor *d
 			fail(format("entry %u is truncated: %zu of its %u bytes", index, got, len));
 		got += size_t(r);
 	}
+	pos_ += len;
 	ProtobufCMessage *m =
 		protobuf_c_message_unpack(descriptor, nullptr, len, reinterpret_cast<const uint8_t *>(data.data()));
 	if (!m)

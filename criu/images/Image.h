@@ -107,6 +107,7 @@ private:
 	std::string path_;
 	int fd_ = -1;
 	unsigned entries_ = 0;
+	uint64_t size_ = 0, pos_ = 0; // of the file when opened, and where next() is
 };
 
 // Where a raw image file starts, for readers of raw images (pages).
