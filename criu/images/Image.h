@@ -84,7 +84,8 @@ public:
 	ImageReader(const ImageReader &) = delete;
 	ImageReader &operator=(const ImageReader &) = delete;
 
-	// The next entry as `descriptor` describes it; empty at the end.
+	// The next entry as `descriptor` describes it; empty at the end.  Its
+	// enum fields hold values their enums define.
 	Unpacked<ProtobufCMessage> next(const ProtobufCMessageDescriptor *descriptor);
 	template <typename T> Unpacked<T> next(const ProtobufCMessageDescriptor *descriptor)
 	{
