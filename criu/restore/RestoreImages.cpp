@@ -82,6 +82,15 @@ const VmaEntry *vma_at(const MmEntry &mm, uint64_t a)
 	return after != mm.vmas && a < after[-1]->end ? after[-1] : nullptr;
 }
 
+// Pages go into anonymous and private file mappings only: a shared file
+// mapping's pages are the file's (filling them would write the file), and
+// the special mappings are the kernel's.
+bool takes_pages(const VmaEntry &v)
+{
+	return v.kind == VMA_ENTRY__KIND_T__ANON || v.kind == VMA_ENTRY__KIND_T__ANON_SHARED ||
+	       v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE;
+}
+
 bool maps_file(const VmaEntry &v)
 {
 	return v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || v.kind == VMA_ENTRY__KIND_T__FILE_SHARED;
@@ -114,6 +123,10 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 		const VmaEntry *v = vma_at(mm, e->vaddr);
 		if (!v || v->end - e->vaddr < len)
 			bad(pm, format("pages at 0x%llx (%u) lie outside every vma", (unsigned long long)e->vaddr, e->nr_pages));
+		if (!takes_pages(*v))
+			bad(pm, format("pages at 0x%llx (%u) lie in a vma of kind %s, which restore does not fill",
+				       (unsigned long long)e->vaddr, e->nr_pages,
+				       protobuf_c_enum_descriptor_get_value(&vma_entry__kind_t__descriptor, v->kind)->name));
 		filled_to = e->vaddr + len;
 		if (e->flag == PAGEMAP_ENTRY__FLAG_T__DATA)
 			img.data_pages += e->nr_pages;
