@@ -34,6 +34,9 @@
 // granted (check_accepted()): anything less is a check it lacks, and
 // aborts like a crash.
 //
+// read_images() and show() must not leave a descriptor open either, whether
+// they refuse or not.
+//
 // With FUZZ_IMAGES_PRINT_ERRORS set, each refusal is printed, to check
 // that the messages say which file and what is wrong.
 #include <algorithm>
@@ -41,7 +44,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
+#include <set>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -200,6 +205,20 @@ void check_accepted(const criu::RestoreImages &img)
 	}
 }
 
+// The descriptors open now (but the one listing them).
+std::set<int> open_fds()
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		harness_failure("cannot list /proc/self/fd");
+	std::set<int> fds;
+	while (dirent *e = readdir(d))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
+			fds.insert(atoi(e->d_name));
+	closedir(d);
+	return fds;
+}
+
 void refused(const compel::Error &e)
 {
 	if (getenv("FUZZ_IMAGES_PRINT_ERRORS"))
@@ -217,6 +236,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t len = in.le(4);
 		dir.write(slot, in.bytes(len));
 	}
+	std::set<int> fds = open_fds();
 	try {
 		criu::ImagesDir images(dir.path(), false);
 		check_accepted(criu::read_images(images));
@@ -227,6 +247,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		criu::show(dir.path());
 	} catch (const compel::Error &e) {
 		refused(e);
+	}
+	if (open_fds() != fds) {
+		fprintf(stderr, "fuzz-images: read_images() or show() left a descriptor open\n");
+		abort();
 	}
 	return 0;
 }
