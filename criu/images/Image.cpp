@@ -145,6 +145,17 @@ ImageReader::ImageReader(int dirfd, const std::string &dir, ImageKind kind, cons
 	fd_ = openat(dirfd, file_name.c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd_ < 0)
 		throw Error("cannot open " + path_, errno);
+	// The destructor does not run when the constructor throws.
+	try {
+		read_header(kind);
+	} catch (...) {
+		close(fd_);
+		throw;
+	}
+}
+
+void ImageReader::read_header(ImageKind kind)
+{
 	uint8_t h[kHeaderSize];
 	ssize_t n = pread(fd_, h, sizeof(h), 0);
 	if (n != ssize_t(sizeof(h)))

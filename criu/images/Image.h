@@ -105,6 +105,8 @@ public:
 	[[noreturn]] void fail(const std::string &why) const;
 
 private:
+	void read_header(ImageKind kind);
+
 	std::string path_;
 	int fd_ = -1;
 	unsigned entries_ = 0;
