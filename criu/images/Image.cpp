@@ -142,7 +142,8 @@ void ImageWriter::commit()
 ImageReader::ImageReader(int dirfd, const std::string &dir, ImageKind kind, const std::string &file_name)
 	: path_(dir + "/" + file_name)
 {
-	fd_ = openat(dirfd, file_name.c_str(), O_RDONLY | O_CLOEXEC);
+	// Not blocking: a FIFO or a device there must not hang criu.
+	fd_ = openat(dirfd, file_name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd_ < 0)
 		throw Error("cannot open " + path_, errno);
 	// The destructor does not run when the constructor throws.
@@ -156,6 +157,12 @@ ImageReader::ImageReader(int dirfd, const std::string &dir, ImageKind kind, cons
 
 void ImageReader::read_header(ImageKind kind)
 {
+	struct stat st;
+	if (fstat(fd_, &st) != 0)
+		fail("cannot stat it");
+	if (!S_ISREG(st.st_mode))
+		fail("is not a regular file");
+	size_ = uint64_t(st.st_size);
 	uint8_t h[kHeaderSize];
 	ssize_t n = pread(fd_, h, sizeof(h), 0);
 	if (n != ssize_t(sizeof(h)))
@@ -170,10 +177,6 @@ void ImageReader::read_header(ImageKind kind)
 	}
 	if (get32(h + 8) != kFormatVersion)
 		fail(format("has format version %u; this criu reads version %u", get32(h + 8), kFormatVersion));
-	struct stat st;
-	if (fstat(fd_, &st) != 0)
-		fail("cannot stat it");
-	size_ = uint64_t(st.st_size);
 	pos_ = kHeaderSize;
 	lseek(fd_, kHeaderSize, SEEK_SET);
 }
