@@ -7,7 +7,7 @@
 //   u32 pid        little-endian: the pid in the per-process file names
 //                  (core-<pid>.img, mm-, pagemap-, fdinfo-, fs-)
 //   records, to the end of the input, each:
-//     u8  slot     which file: kSlots[slot % 10]
+//     u8  slot     which file: kSlots[slot % 11]
 //     u32 length   little-endian; a record cut short has what is left
 //     bytes        the file's contents
 //
@@ -69,7 +69,7 @@ struct Slot {
 const Slot kSlots[] = {
 	{"inventory", false, false}, {"pstree", false, false}, {"core", true, false},  {"mm", true, false},
 	{"pagemap", true, false},    {"files", false, false},  {"fdinfo", true, false}, {"fs", true, false},
-	{"pages-1", false, false},   {"pages-1", false, true},
+	{"pages-1", false, false},   {"pages-1", false, true},  {"stats-dump", false, false},
 };
 constexpr size_t kNrSlots = sizeof(kSlots) / sizeof(kSlots[0]);
 constexpr uint64_t kPage = 4096;

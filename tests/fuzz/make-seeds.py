@@ -13,8 +13,9 @@ container carries that pid for the file names: no image is rewritten, so a
 seed is a dump that restore would accept as long as the files it names
 (executable, mappings) are unchanged.  pages-1.img goes in as its size only
 (a sparse file for the harness): restore checks nothing else of it.
-Ghost images (deleted files) are left out: the checks before a restore do
-not read them.
+stats-dump.img goes in if there is one: restore does not read it, but criu
+show does.  Ghost images (deleted files) are left out: the checks before a
+restore do not read them.
 
 To dump the e2e programs, start one from build/dev/tests/e2e/bin with
 `--pidfile P --outfile O`, wait for P, and dump the pid it holds.
@@ -29,6 +30,7 @@ import sys
 SLOTS = {"inventory.img": 0, "pstree.img": 1, "core-{}.img": 2, "mm-{}.img": 3, "pagemap-{}.img": 4,
          "files.img": 5, "fdinfo-{}.img": 6, "fs-{}.img": 7}
 SPARSE_PAGES = 9
+OPTIONAL = {"stats-dump.img": 10}  # only for criu show
 
 
 def dump_pid(images):
@@ -50,6 +52,12 @@ def pack(images):
         out += struct.pack("<BI", slot, len(data)) + data
     pages = os.path.getsize(os.path.join(images, "pages-1.img"))
     out += struct.pack("<BIQ", SPARSE_PAGES, 8, pages)
+    for name, slot in OPTIONAL.items():
+        path = os.path.join(images, name)
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                data = f.read()
+            out += struct.pack("<BI", slot, len(data)) + data
     return out
 
 
