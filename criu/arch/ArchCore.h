@@ -39,7 +39,8 @@ public:
 // The ArchCore of the arch criu itself runs as.
 const ArchCore &host_arch_core();
 
-// The ArchCore of task arch `arch`, or nullptr if criu cannot dump it.
-const ArchCore *arch_core(compel_arch arch);
+// The ArchCore of task arch `arch` (an enum compel_arch, or any number an
+// image holds), or nullptr if criu cannot dump it.
+const ArchCore *arch_core(uint32_t arch);
 
 } // namespace criu

@@ -42,6 +42,44 @@ void write_all(int fd, const char *p, size_t n, const std::string &path)
 	}
 }
 
+// The first enum field of m or of its sub-messages that holds a number its
+// enum does not define, described; empty if none.  protobuf-c keeps any
+// number the wire has, and C++ code may not even load some of them.
+std::string undefined_enum(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = reinterpret_cast<const char *>(m);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor &f = d->fields[i];
+		if (f.type != PROTOBUF_C_TYPE_ENUM && f.type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if ((f.flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *reinterpret_cast<const uint32_t *>(base + f.quantifier_offset) != f.id)
+			continue; // another member of the oneof holds the storage
+		const char *at = base + f.offset;
+		size_t n = 1;
+		if (f.label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *reinterpret_cast<const size_t *>(base + f.quantifier_offset);
+			at = *reinterpret_cast<const char *const *>(at);
+		} else if (f.label == PROTOBUF_C_LABEL_OPTIONAL && f.type == PROTOBUF_C_TYPE_ENUM) {
+			n = *reinterpret_cast<const protobuf_c_boolean *>(base + f.quantifier_offset) ? 1 : 0;
+		}
+		for (size_t k = 0; k < n; k++) {
+			if (f.type == PROTOBUF_C_TYPE_ENUM) {
+				int v = reinterpret_cast<const int *>(at)[k];
+				auto *e = static_cast<const ProtobufCEnumDescriptor *>(f.descriptor);
+				if (!protobuf_c_enum_descriptor_get_value(e, v))
+					return format("%s.%s is %d, which %s does not define", d->name, f.name, v, e->name);
+			} else if (auto *sub = reinterpret_cast<const ProtobufCMessage *const *>(at)[k]) {
+				std::string bad = undefined_enum(sub);
+				if (!bad.empty())
+					return bad;
+			}
+		}
+	}
+	return {};
+}
+
 } // namespace
 
 ImageWriter::ImageWriter(int dirfd, const std::string &dir, ImageKind kind, const std::string &file_name)
@@ -104,9 +142,27 @@ void ImageWriter::commit()
 ImageReader::ImageReader(int dirfd, const std::string &dir, ImageKind kind, const std::string &file_name)
 	: path_(dir + "/" + file_name)
 {
-	fd_ = openat(dirfd, file_name.c_str(), O_RDONLY | O_CLOEXEC);
+	// Not blocking: a FIFO or a device there must not hang criu.
+	fd_ = openat(dirfd, file_name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd_ < 0)
 		throw Error("cannot open " + path_, errno);
+	// The destructor does not run when the constructor throws.
+	try {
+		read_header(kind);
+	} catch (...) {
+		close(fd_);
+		throw;
+	}
+}
+
+void ImageReader::read_header(ImageKind kind)
+{
+	struct stat st;
+	if (fstat(fd_, &st) != 0)
+		fail("cannot stat it");
+	if (!S_ISREG(st.st_mode))
+		fail("is not a regular file");
+	size_ = uint64_t(st.st_size);
 	uint8_t h[kHeaderSize];
 	ssize_t n = pread(fd_, h, sizeof(h), 0);
 	if (n != ssize_t(sizeof(h)))
@@ -121,6 +177,7 @@ ImageReader::ImageReader(int dirfd, const std::string &dir, ImageKind kind, cons
 	}
 	if (get32(h + 8) != kFormatVersion)
 		fail(format("has format version %u; this criu reads version %u", get32(h + 8), kFormatVersion));
+	pos_ = kHeaderSize;
 	lseek(fd_, kHeaderSize, SEEK_SET);
 }
 
@@ -141,9 +198,15 @@ Unpacked<ProtobufCMessage> ImageReader::next(const ProtobufCMessageDescriptor *d
 	unsigned index = ++entries_;
 	if (n != 4)
 		fail(format("entry %u is truncated: %zd of the 4 bytes of its length", index, n));
+	pos_ += 4;
 	uint32_t len = get32(lenbuf);
 	if (len > kMaxEntry)
 		fail(format("entry %u claims %u bytes: corrupt", index, len));
+	// Before allocating them: a corrupt length must not cost memory.
+	uint64_t left = size_ > pos_ ? size_ - pos_ : 0;
+	if (len > left)
+		fail(format("entry %u is truncated: it claims %u bytes, the file has %llu more", index, len,
+			    (unsigned long long)left));
 	std::string data(len, '\0');
 	size_t got = 0;
 	while (got < len) {
@@ -154,11 +217,16 @@ Unpacked<ProtobufCMessage> ImageReader::next(const ProtobufCMessageDescriptor *d
 			fail(format("entry %u is truncated: %zu of its %u bytes", index, got, len));
 		got += size_t(r);
 	}
+	pos_ += len;
 	ProtobufCMessage *m =
 		protobuf_c_message_unpack(descriptor, nullptr, len, reinterpret_cast<const uint8_t *>(data.data()));
 	if (!m)
 		fail(format("entry %u does not decode as %s (corrupt)", index, descriptor->name));
-	return {std::unique_ptr<ProtobufCMessage, ProtobufFree>(m)};
+	std::unique_ptr<ProtobufCMessage, ProtobufFree> owned(m);
+	std::string bad = undefined_enum(m);
+	if (!bad.empty())
+		fail(format("entry %u does not decode as %s: %s", index, descriptor->name, bad.c_str()));
+	return {std::move(owned)};
 }
 
 int open_raw_image(int dirfd, const std::string &dir, const std::string &file_name)

@@ -84,7 +84,8 @@ public:
 	ImageReader(const ImageReader &) = delete;
 	ImageReader &operator=(const ImageReader &) = delete;
 
-	// The next entry as `descriptor` describes it; empty at the end.
+	// The next entry as `descriptor` describes it; empty at the end.  Its
+	// enum fields hold values their enums define.
 	Unpacked<ProtobufCMessage> next(const ProtobufCMessageDescriptor *descriptor);
 	template <typename T> Unpacked<T> next(const ProtobufCMessageDescriptor *descriptor)
 	{
@@ -104,9 +105,12 @@ public:
 	[[noreturn]] void fail(const std::string &why) const;
 
 private:
+	void read_header(ImageKind kind);
+
 	std::string path_;
 	int fd_ = -1;
 	unsigned entries_ = 0;
+	uint64_t size_ = 0, pos_ = 0; // of the file when opened, and where next() is
 };
 
 // Where a raw image file starts, for readers of raw images (pages).

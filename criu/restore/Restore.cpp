@@ -90,7 +90,7 @@ void finish(const RestoreImages &img, const restorer_status &st, bool leave_stop
 	compel::core::TracedThread &t = task->leader();
 	compel::core::RegSet regs;
 	std::vector<uint8_t> fpu;
-	arch_core(compel_arch(img.core->arch))
+	arch_core(img.core->arch)
 		->load(*img.core, t.thread.get_regset(t.arch->fpu_regset(), t.arch->fpu_max_size()), regs, fpu);
 	int64_t r = task->syscall(compel_sys(COMPEL_SYS_munmap), {st.self.start, st.self.len});
 	if (r < 0)

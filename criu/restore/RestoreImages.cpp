@@ -74,13 +74,34 @@ void check_files(RestoreImages &img)
 			bad(format("fs-%d.img", img.pid), format("directory file %u is missing", id));
 }
 
+// The vma that holds address a (vmas are in order), or nullptr.
+const VmaEntry *vma_at(const MmEntry &mm, uint64_t a)
+{
+	auto after = std::upper_bound(mm.vmas, mm.vmas + mm.n_vmas, a,
+				      [](uint64_t x, const VmaEntry *v) { return x < v->start; });
+	return after != mm.vmas && a < after[-1]->end ? after[-1] : nullptr;
+}
+
+// Pages go into anonymous and private file mappings only: a shared file
+// mapping's pages are the file's (filling them would write the file), and
+// the special mappings are the kernel's.
+bool takes_pages(const VmaEntry &v)
+{
+	return v.kind == VMA_ENTRY__KIND_T__ANON || v.kind == VMA_ENTRY__KIND_T__ANON_SHARED ||
+	       v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE;
+}
+
+bool maps_file(const VmaEntry &v)
+{
+	return v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || v.kind == VMA_ENTRY__KIND_T__FILE_SHARED;
+}
+
 void check_mm(const ImagesDir &dir, RestoreImages &img)
 {
 	std::string name = format("mm-%d.img", img.pid);
 	const MmEntry &mm = *img.mm;
 	if (!img.files_by_id.count(mm.exe_file_id) || !img.file(mm.exe_file_id).reg)
 		bad(name, format("the executable is file %u, which files.img lacks", mm.exe_file_id));
-	check_identity(*img.file(mm.exe_file_id).reg, "the executable");
 	uint64_t prev_end = 0;
 	for (size_t i = 0; i < mm.n_vmas; i++) {
 		const VmaEntry &v = *mm.vmas[i];
@@ -88,20 +109,25 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 			bad(name, format("vma %zu [0x%llx, 0x%llx) is not a page-aligned range after the previous one",
 					 i, (unsigned long long)v.start, (unsigned long long)v.end));
 		prev_end = v.end;
-		if (v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || v.kind == VMA_ENTRY__KIND_T__FILE_SHARED) {
-			if (!v.has_file_id || !img.files_by_id.count(v.file_id) || !img.file(v.file_id).reg)
-				bad(name, format("vma %zu maps file %u, which files.img lacks", i, v.file_id));
-			check_identity(*img.file(v.file_id).reg, "the mapped file");
-		}
+		if (maps_file(v) && (!v.has_file_id || !img.files_by_id.count(v.file_id) || !img.file(v.file_id).reg))
+			bad(name, format("vma %zu maps file %u, which files.img lacks", i, v.file_id));
 	}
+	// Restore fills each entry into the vma that holds its first page.
 	std::string pm = format("pagemap-%d.img", img.pid);
+	uint64_t filled_to = 0;
 	for (auto &e : img.pagemap) {
-		uint64_t end = e->vaddr + uint64_t(e->nr_pages) * kPage;
-		bool inside = false;
-		for (size_t i = 0; i < mm.n_vmas; i++)
-			inside |= e->vaddr >= mm.vmas[i]->start && end <= mm.vmas[i]->end;
-		if (!inside || e->vaddr % kPage)
+		uint64_t len = uint64_t(e->nr_pages) * kPage;
+		if (e->vaddr % kPage || !e->nr_pages || e->vaddr < filled_to)
+			bad(pm, format("pages at 0x%llx (%u) are not a page-aligned, non-empty range after the previous entry's",
+				       (unsigned long long)e->vaddr, e->nr_pages));
+		const VmaEntry *v = vma_at(mm, e->vaddr);
+		if (!v || v->end - e->vaddr < len)
 			bad(pm, format("pages at 0x%llx (%u) lie outside every vma", (unsigned long long)e->vaddr, e->nr_pages));
+		if (!takes_pages(*v))
+			bad(pm, format("pages at 0x%llx (%u) lie in a vma of kind %s, which restore does not fill",
+				       (unsigned long long)e->vaddr, e->nr_pages,
+				       protobuf_c_enum_descriptor_get_value(&vma_entry__kind_t__descriptor, v->kind)->name));
+		filled_to = e->vaddr + len;
 		if (e->flag == PAGEMAP_ENTRY__FLAG_T__DATA)
 			img.data_pages += e->nr_pages;
 	}
@@ -117,6 +143,17 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 					   (unsigned long long)(img.data_pages * kPage)));
 }
 
+// Only once the images are known to be sound: a corrupt image is reported
+// as corrupt whatever has become of the files it names.
+void check_mapped_files(const RestoreImages &img)
+{
+	const MmEntry &mm = *img.mm;
+	check_identity(*img.file(mm.exe_file_id).reg, "the executable");
+	for (size_t i = 0; i < mm.n_vmas; i++)
+		if (maps_file(*mm.vmas[i]))
+			check_identity(*img.file(mm.vmas[i]->file_id).reg, "the mapped file");
+}
+
 } // namespace
 
 RestoreImages read_images(const ImagesDir &dir)
@@ -128,7 +165,7 @@ RestoreImages read_images(const ImagesDir &dir)
 		if (img.inventory->format_version != kFormatVersion)
 			r.fail(format("format version %u; this criu reads version %u", img.inventory->format_version,
 				      kFormatVersion));
-		if (!arch_core(compel_arch(img.inventory->arch)))
+		if (!arch_core(img.inventory->arch))
 			r.fail(format("holds tasks of arch %u, which this criu cannot restore", img.inventory->arch));
 		if (img.inventory->page_size != uint32_t(sysconf(_SC_PAGESIZE)))
 			r.fail(format("was dumped with %u-byte pages; this system has %ld", img.inventory->page_size,
@@ -149,6 +186,9 @@ RestoreImages read_images(const ImagesDir &dir)
 		img.core = r.expect<CoreEntry>(&core_entry__descriptor);
 		if (img.core->tid != uint32_t(img.pid) || !img.core->thread || !img.core->task || !img.core->task->creds)
 			r.fail("lacks the thread's or the task's state");
+		if (img.core->arch != img.inventory->arch)
+			r.fail(format("holds a thread of arch %u, but inventory.img says the tasks are of arch %u",
+				      img.core->arch, img.inventory->arch));
 	}
 	{
 		ImageReader r(dir.fd(), dir.path(), ImageKind::Mm, format("mm-%d.img", img.pid));
@@ -173,6 +213,7 @@ RestoreImages read_images(const ImagesDir &dir)
 	}
 	check_files(img);
 	check_mm(dir, img);
+	check_mapped_files(img);
 	return img;
 }
 

@@ -6,7 +6,7 @@
 Dump: a pid that does not exist, a kernel thread, a process with a TCP
 socket (it must go on unchanged, with nothing of criu left in it).
 Restore: truncated, corrupted and wrong-version images, a missing pages
-image, a changed executable, a file gone since the dump, a pid in use.
+image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use.
 Each must fail with a message that names what is wrong, leave no process
 behind, and leave the images as they were.
 """
@@ -59,6 +59,8 @@ def digest(directory):
     for name in sorted(os.listdir(directory)):
         if name.endswith(".img"):
             h.update(name.encode())
+            if not os.path.isfile(os.path.join(directory, name)):
+                continue  # a FIFO: opening it would wait for a writer
             with open(os.path.join(directory, name), "rb") as f:
                 h.update(f.read())
     return h.hexdigest()
@@ -144,6 +146,10 @@ def restore_errors(c, work):
     fresh()
     os.unlink(os.path.join(images, "pages-1.img"))
     restore_fails(c, "a missing pages image", pid, images, "pages-1.img", "is missing")
+    fresh()
+    os.unlink(os.path.join(images, f"core-{pid}.img"))
+    os.mkfifo(os.path.join(images, f"core-{pid}.img"))
+    restore_fails(c, "an image that is a FIFO", pid, images, f"core-{pid}.img", "not a regular file")
     fresh()
 
     # The executable changed since the dump.

@@ -107,7 +107,7 @@ const X86Core kX86Core;
 
 } // namespace
 
-const ArchCore *arch_core(compel_arch arch)
+const ArchCore *arch_core(uint32_t arch)
 {
 	return arch == COMPEL_ARCH_X86_64 || arch == COMPEL_ARCH_I386 ? &kX86Core : nullptr;
 }

@@ -1,0 +1,256 @@
+// fuzz-images: libFuzzer target for what restore reads, read_images(), and
+// for `criu show` of the same directory.
+//
+// An input is the image files of a one-process dump in a small container
+// that make-seeds.py makes from a real dump directory:
+//
+//   u32 pid        little-endian: the pid in the per-process file names
+//                  (core-<pid>.img, mm-, pagemap-, fdinfo-, fs-)
+//   records, to the end of the input, each:
+//     u8  slot     which file: kSlots[slot % 11]
+//     u32 length   little-endian; a record cut short has what is left
+//     bytes        the file's contents
+//
+// A later record for a file replaces an earlier one; a file without a
+// record is not there.  The sparse slot makes pages-1.img a file with holes
+// only, of the size in its first 8 bytes (little-endian, missing bytes are
+// zero): restore checks the pages image's size against the pagemap and
+// nothing of its contents, so a seed carries 8 bytes, not its pages.
+//
+// Why the pid is in the container: the images name the pid too (pstree,
+// the core's tid, the inventory's root pid), and read_images() opens the
+// per-process files by the pid pstree.img names.  A seed packs a real dump
+// unchanged, with its real pid, so every check can pass; the fuzzer can
+// still change either pid and reach the mismatches.
+//
+// The files go into a fresh directory under $TMPDIR (/dev/shm if unset),
+// removed after each input.  The code under test only reads: images are
+// opened read-only, and the files images name (executable, mappings) are
+// only stat()ed; only restore_task(), past read_images(), opens them or
+// makes deleted files again.  The directory must hold nothing else when it
+// is removed, which is checked.
+//
+// Images read_images() accepts must have what restore then takes for
+// granted (check_accepted()): anything less is a check it lacks, and
+// aborts like a crash.
+//
+// read_images() and show() must not leave a descriptor open either, whether
+// they refuse or not.
+//
+// With FUZZ_IMAGES_PRINT_ERRORS set, each refusal is printed, to check
+// that the messages say which file and what is wrong.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <set>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <compel/error.hpp>
+
+#include "ArchCore.h"
+#include "ImagesDir.h"
+#include "RestoreImages.h"
+#include "Show.h"
+
+namespace {
+
+struct Slot {
+	const char *name; // "core": core-<pid>.img if per_process, else core.img
+	bool per_process;
+	bool sparse;
+};
+
+const Slot kSlots[] = {
+	{"inventory", false, false}, {"pstree", false, false}, {"core", true, false},  {"mm", true, false},
+	{"pagemap", true, false},    {"files", false, false},  {"fdinfo", true, false}, {"fs", true, false},
+	{"pages-1", false, false},   {"pages-1", false, true},  {"stats-dump", false, false},
+};
+constexpr size_t kNrSlots = sizeof(kSlots) / sizeof(kSlots[0]);
+constexpr uint64_t kPage = 4096;
+
+[[noreturn]] void harness_failure(const std::string &what)
+{
+	fprintf(stderr, "fuzz-images: %s: %s\n", what.c_str(), strerror(errno));
+	abort();
+}
+
+class Input {
+public:
+	Input(const uint8_t *data, size_t size) : p_(data), end_(data + size) {}
+
+	bool empty() const { return p_ == end_; }
+	// Up to n little-endian bytes, fewer if the input ends.
+	uint64_t le(size_t n)
+	{
+		uint64_t v = 0;
+		for (size_t i = 0; i < n && p_ < end_; i++)
+			v |= uint64_t(*p_++) << (8 * i);
+		return v;
+	}
+	// Up to n bytes, fewer if the input ends.
+	std::string bytes(uint64_t n)
+	{
+		size_t len = size_t(std::min<uint64_t>(n, uint64_t(end_ - p_)));
+		std::string out(reinterpret_cast<const char *>(p_), len);
+		p_ += len;
+		return out;
+	}
+
+private:
+	const uint8_t *p_, *end_;
+};
+
+// The input's files, in a directory of their own for as long as it lives.
+class ScratchDir {
+public:
+	explicit ScratchDir(int32_t pid) : pid_(pid)
+	{
+		const char *tmp = getenv("TMPDIR");
+		path_ = std::string(tmp && *tmp ? tmp : "/dev/shm") + "/fuzz-images.XXXXXX";
+		if (!mkdtemp(path_.data()))
+			harness_failure("cannot create a directory " + path_);
+		fd_ = open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd_ < 0)
+			harness_failure("cannot open " + path_);
+	}
+
+	~ScratchDir()
+	{
+		for (const Slot &s : kSlots)
+			if (unlinkat(fd_, name(s).c_str(), 0) != 0 && errno != ENOENT)
+				harness_failure("cannot remove " + path_ + "/" + name(s));
+		close(fd_);
+		if (rmdir(path_.c_str()) != 0)
+			harness_failure(path_ + " holds files the harness did not write");
+	}
+
+	ScratchDir(const ScratchDir &) = delete;
+	ScratchDir &operator=(const ScratchDir &) = delete;
+
+	const std::string &path() const { return path_; }
+
+	void write(const Slot &s, const std::string &contents)
+	{
+		int fd = openat(fd_, name(s).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0)
+			harness_failure("cannot create " + name(s));
+		if (s.sparse) {
+			Input size(reinterpret_cast<const uint8_t *>(contents.data()), contents.size());
+			// A size the file system refuses leaves the file empty.
+			if (ftruncate(fd, off_t(size.le(8) & INT64_MAX)) != 0 && errno != EFBIG && errno != EINVAL)
+				harness_failure("cannot size " + name(s));
+		} else if (::write(fd, contents.data(), contents.size()) != ssize_t(contents.size())) {
+			harness_failure("cannot write " + name(s));
+		}
+		close(fd);
+	}
+
+private:
+	std::string name(const Slot &s) const
+	{
+		return std::string(s.name) + (s.per_process ? "-" + std::to_string(pid_) : "") + ".img";
+	}
+
+	int32_t pid_;
+	std::string path_;
+	int fd_ = -1;
+};
+
+void require(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz-images: read_images() accepted images with %s\n", what);
+		abort();
+	}
+}
+
+bool is_reg_file(const criu::RestoreImages &img, uint32_t id)
+{
+	return img.files_by_id.count(id) && img.file(id).reg;
+}
+
+// What restore_task() and finish() (criu/restore) rely on without looking.
+void check_accepted(const criu::RestoreImages &img)
+{
+	require(criu::arch_core(img.core->arch), "a thread of an arch criu cannot restore");
+	for (auto &d : img.fdinfo)
+		require(img.files_by_id.count(d->id), "a descriptor of a file files.img lacks");
+	require(is_reg_file(img, img.fs->cwd_id) && is_reg_file(img, img.fs->root_id), "no cwd or root");
+	const MmEntry &mm = *img.mm;
+	require(is_reg_file(img, mm.exe_file_id), "no executable");
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		VmaEntry__KindT k = mm.vmas[i]->kind;
+		if (k == VMA_ENTRY__KIND_T__FILE_PRIVATE || k == VMA_ENTRY__KIND_T__FILE_SHARED)
+			require(is_reg_file(img, mm.vmas[i]->file_id), "a mapping of a file files.img lacks");
+	}
+	// fill_pages() writes an entry's pages into the first vma that holds
+	// its first page, as premapped; a shared file mapping would write them
+	// into the file, and the special mappings are not premapped at all.
+	for (auto &e : img.pagemap) {
+		size_t i = 0;
+		while (i < mm.n_vmas && !(e->vaddr >= mm.vmas[i]->start && e->vaddr < mm.vmas[i]->end))
+			i++;
+		require(i < mm.n_vmas, "pages outside every vma");
+		const VmaEntry &v = *mm.vmas[i];
+		require(v.end - e->vaddr >= uint64_t(e->nr_pages) * kPage, "pages past the end of their vma");
+		require(v.kind == VMA_ENTRY__KIND_T__ANON || v.kind == VMA_ENTRY__KIND_T__ANON_SHARED ||
+				v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE,
+			"pages in a vma restore must not fill");
+	}
+}
+
+// The descriptors open now (but the one listing them).
+std::set<int> open_fds()
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (!d)
+		harness_failure("cannot list /proc/self/fd");
+	std::set<int> fds;
+	while (dirent *e = readdir(d))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
+			fds.insert(atoi(e->d_name));
+	closedir(d);
+	return fds;
+}
+
+void refused(const compel::Error &e)
+{
+	if (getenv("FUZZ_IMAGES_PRINT_ERRORS"))
+		fprintf(stderr, "refused: %s\n", e.what());
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	Input in(data, size);
+	ScratchDir dir(int32_t(in.le(4)));
+	while (!in.empty()) {
+		const Slot &slot = kSlots[in.le(1) % kNrSlots];
+		uint64_t len = in.le(4);
+		dir.write(slot, in.bytes(len));
+	}
+	std::set<int> fds = open_fds();
+	try {
+		criu::ImagesDir images(dir.path(), false);
+		check_accepted(criu::read_images(images));
+	} catch (const compel::Error &e) {
+		refused(e);
+	}
+	try {
+		criu::show(dir.path());
+	} catch (const compel::Error &e) {
+		refused(e);
+	}
+	if (open_fds() != fds) {
+		fprintf(stderr, "fuzz-images: read_images() or show() left a descriptor open\n");
+		abort();
+	}
+	return 0;
+}

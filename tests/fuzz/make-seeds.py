@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Packs dump directories into seeds for fuzz-images.
+
+  make-seeds.py -o OUTDIR DUMPDIR...
+
+Each DUMPDIR, the images of a one-process dump (`criu dump -t PID -D
+DUMPDIR`), becomes OUTDIR/seed-NAME, NAME being the directory's name, or
+its parent's if it is called "images".  The container format is described
+at the top of fuzz_images.cpp: the dump's pid, then one record per file.
+
+The images stay as they are, with the pid they name inside, and the
+container carries that pid for the file names: no image is rewritten, so a
+seed is a dump that restore would accept as long as the files it names
+(executable, mappings) are unchanged.  pages-1.img goes in as its size only
+(a sparse file for the harness): restore checks nothing else of it.
+stats-dump.img goes in if there is one: restore does not read it, but criu
+show does.  Ghost images (deleted files) are left out: the checks before a
+restore do not read them.
+
+To dump the e2e programs, start one from build/dev/tests/e2e/bin with
+`--pidfile P --outfile O`, wait for P, and dump the pid it holds.
+"""
+import argparse
+import os
+import re
+import struct
+import sys
+
+# The slots of fuzz_images.cpp, by file name with the pid left out.
+SLOTS = {"inventory.img": 0, "pstree.img": 1, "core-{}.img": 2, "mm-{}.img": 3, "pagemap-{}.img": 4,
+         "files.img": 5, "fdinfo-{}.img": 6, "fs-{}.img": 7}
+SPARSE_PAGES = 9
+OPTIONAL = {"stats-dump.img": 10}  # only for criu show
+
+
+def dump_pid(images):
+    pids = [m.group(1) for m in (re.fullmatch(r"core-(\d+)\.img", n) for n in os.listdir(images)) if m]
+    if len(pids) != 1:
+        sys.exit(f"make-seeds: {images}: not the images of one process ({len(pids)} core images)")
+    return int(pids[0])
+
+
+def pack(images):
+    pid = dump_pid(images)
+    out = struct.pack("<I", pid)
+    for pattern, slot in SLOTS.items():
+        path = os.path.join(images, pattern.format(pid))
+        if not os.path.exists(path):
+            sys.exit(f"make-seeds: {path} is missing")
+        with open(path, "rb") as f:
+            data = f.read()
+        out += struct.pack("<BI", slot, len(data)) + data
+    pages = os.path.getsize(os.path.join(images, "pages-1.img"))
+    out += struct.pack("<BIQ", SPARSE_PAGES, 8, pages)
+    for name, slot in OPTIONAL.items():
+        path = os.path.join(images, name)
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                data = f.read()
+            out += struct.pack("<BI", slot, len(data)) + data
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("-o", dest="outdir", required=True)
+    p.add_argument("dumps", nargs="+")
+    args = p.parse_args()
+    os.makedirs(args.outdir, exist_ok=True)
+    for images in args.dumps:
+        path = os.path.abspath(images)
+        name = os.path.basename(path)
+        if name == "images":
+            name = os.path.basename(os.path.dirname(path))
+        seed = pack(images)
+        with open(os.path.join(args.outdir, f"seed-{name}"), "wb") as f:
+            f.write(seed)
+        print(f"seed-{name}: {len(seed)} bytes, pid {dump_pid(images)}")
+
+
+if __name__ == "__main__":
+    main()
