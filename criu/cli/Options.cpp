@@ -1,5 +1,6 @@
 #include "Options.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -26,7 +27,8 @@ const char kUsage[] =
 	"  -t, --tree PID           the process to dump\n"
 	"  -D, --images-dir DIR     where the images are (default: .)\n"
 	"  -o, --log-file FILE      log to FILE (relative: inside the images dir)\n"
-	"  -v[N], --verbosity=N     0 quiet, 1 errors, 2 warnings (default), 3 info, 4 debug\n"
+	"  -v[N], --verbosity=N     0 quiet, 1 errors, 2 warnings (default), 3 info, 4 debug;\n"
+	"                           -v adds one, -vv two\n"
 	"  -R, --leave-running      dump: let the process run on after the dump\n"
 	"  -s, --leave-stopped      dump: leave the process stopped; restore: leave it stopped\n"
 	"  -j, --shell-job          the process runs on the caller's terminal\n"
@@ -134,7 +136,13 @@ void apply(Options &o, int c, const char *arg)
 		o.log_file = arg;
 		break;
 	case 'v':
-		o.verbosity = arg ? atoi(arg) : o.verbosity + 1;
+		// -v4 or --verbosity=4 sets; -v adds one, and so does each v of -vv.
+		if (!arg || strspn(arg, "v") == strlen(arg))
+			o.verbosity = std::min(4, o.verbosity + 1 + int(arg ? strlen(arg) : 0));
+		else if (strspn(arg, "0123456789") == strlen(arg))
+			o.verbosity = std::min(4, atoi(arg));
+		else
+			usage_error(std::string("--verbosity: '") + arg + "' is not a level from 0 to 4");
 		break;
 	case 'R':
 		o.leave_running = true;
