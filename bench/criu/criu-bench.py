@@ -10,13 +10,9 @@ memory intact.  Prints the medians of the wall time of `criu dump` and
 `criu restore`, the time the process was frozen (stats-dump.img), the
 bytes of the images, and MiB/s (the process's size over the time).
 
-Memory freed a few seconds ago is slow to touch again on these VMs: the
-guest hands it back to the host (virtio-balloon free page reporting), and
-its next first touch costs a fault in the host, ~4x the time of a write
-into the page cache.  A dump then measures the hypervisor more than criu.
-So by default (--memory warm) the benchmark touches and frees as much
-memory as the pages image needs right before each dump, as a busy machine
-would have it; --memory cold skips that and shows the other case.
+On these VMs the page cache for the images costs far more when it comes
+from memory that was not page cache a moment before, which the numbers
+at 2 GiB show (docs/testing.md, "Benchmarks").
 
 Regressions get noticed: --baseline compares with a saved result (from
 --save) and marks every median more than 15% slower.  A benchmark
@@ -26,7 +22,6 @@ non-zero.
 import argparse
 import ctypes
 import json
-import mmap
 import os
 import shutil
 import signal
@@ -67,14 +62,6 @@ def timed(cmd, cwd):
     return took
 
 
-def warm(mib):
-    """Touches and frees mib MiB, so that the next allocations are of memory the host still backs."""
-    block = b"\1" * (1 << 20)
-    with mmap.mmap(-1, mib << 20) as m:
-        for off in range(0, mib << 20, 1 << 20):
-            m[off:off + (1 << 20)] = block
-
-
 def one_run(args, mib):
     work = os.path.join(args.workdir, f"{mib}")
     shutil.rmtree(work, ignore_errors=True)
@@ -85,8 +72,6 @@ def one_run(args, mib):
                             stderr=subprocess.DEVNULL, close_fds=True)
     wait_for(lambda: os.path.exists(pidfile), f"memhog to fill {mib} MiB")
     pid = int(read(pidfile))
-    if args.memory == "warm":
-        warm(mib // 2 + 64)
     dump_s = timed([args.criu, "dump", "-t", str(pid), "-D", images, "-o", "dump.log"], work)
     prog.wait()
     image_bytes = sum(os.path.getsize(os.path.join(images, n)) for n in os.listdir(images) if n.endswith(".img"))
@@ -108,8 +93,6 @@ def main():
     p.add_argument("--workdir", required=True)
     p.add_argument("--sizes", default="64,512,2048")
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--memory", choices=("warm", "cold"), default="warm",
-                   help="touch the memory the dump will need first (default), or not")
     p.add_argument("--baseline", help="a --save file to compare with")
     p.add_argument("--save", help="write the medians here (JSON)")
     args = p.parse_args()
@@ -118,8 +101,7 @@ def main():
         sys.exit("criu-bench: cannot become a child subreaper")
     baseline = json.loads(read(args.baseline)) if args.baseline and os.path.exists(args.baseline) else {}
 
-    print(f"criu dump/restore, medians of {args.runs} runs (a process of half random, half zero pages; "
-          f"{args.memory} memory)")
+    print(f"criu dump/restore, medians of {args.runs} runs (a process of half random, half zero pages)")
     print(f"{'MiB':>6} {'dump s':>8} {'MiB/s':>7} {'restore s':>9} {'MiB/s':>7} {'frozen s':>8} {'image MiB':>9}")
     results = {}
     for mib in (int(s) for s in args.sizes.split(",")):
