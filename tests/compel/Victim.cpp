@@ -236,23 +236,6 @@ bool choose_victims(const std::string &names)
 	return !chosen_victims.empty();
 }
 
-std::string task_arch_name(compel_arch arch)
-{
-	switch (arch) {
-	case COMPEL_ARCH_X86_64:
-		return "x86_64";
-	case COMPEL_ARCH_I386:
-		return "i386";
-	case COMPEL_ARCH_ARM:
-		return "arm";
-	case COMPEL_ARCH_AARCH64:
-		return "aarch64";
-	case COMPEL_ARCH_NONE:
-		break;
-	}
-	return "none";
-}
-
 std::string blob_arch_name(const compel_blob_desc &blob)
 {
 	static const std::string prefix = "test_parasite_";

@@ -84,9 +84,6 @@ extern std::string foreign_victim;
 const compel_blob_desc *const *test_parasite();
 bool choose_parasite(const std::string &name); // false: no such build
 
-// How compel names a task arch in messages: "x86_64", "i386", "arm", "aarch64".
-std::string task_arch_name(compel_arch arch);
-
 // The blob arch name of a build of the test parasite: "thumb" for
 // test_parasite_thumb_blob.
 std::string blob_arch_name(const compel_blob_desc &blob);

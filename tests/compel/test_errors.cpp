@@ -110,7 +110,7 @@ TEST_CASE("a blob without a build for the task's arch, or without an entry", "[e
 		if (compel_arch((*b)->arch) != task.arch())
 			others.push_back(*b);
 	others.push_back(nullptr);
-	std::string arch = task_arch_name(task.arch());
+	std::string arch = compel_arch_name(task.arch());
 	CHECK_THROWS_WITH(task.infect(others.data()),
 			  Contains("is an " + arch + " task, and the blob has no " + arch + " build"));
 
