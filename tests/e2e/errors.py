@@ -6,7 +6,8 @@
 Dump: a pid that does not exist, a kernel thread, a process with a TCP
 socket (it must go on unchanged, with nothing of criu left in it).
 Restore: truncated, corrupted and wrong-version images, a missing pages
-image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use.
+image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use;
+of a multi-threaded process, a thread's core image missing and a thread's tid in use.
 Each must fail with a message that names what is wrong, leave no process
 behind, and leave the images as they were.
 """
@@ -122,6 +123,37 @@ def patched(images, name, fn):
         f.write(fn(data))
 
 
+def take_pid(pid):
+    """A child sleeping as pid, made through ns_last_pid (tries again if
+    another process got there first)."""
+    for _ in range(20):
+        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+            f.write(str(pid - 1))
+        child = subprocess.Popen(["sleep", "1000"])
+        if child.pid == pid:
+            return child
+        child.kill()
+        child.wait()
+    raise Failure(f"could not make a process with pid {pid}")
+
+
+def thread_errors(c, work):
+    pid, images = good_dump(c, f"{work}/threads", name="threads")
+    tid = max(int(n[5:-4]) for n in os.listdir(images) if n.startswith("core-"))
+    if tid == pid:
+        raise Failure("the dump of the threads program has one core image")
+    core = os.path.join(images, f"core-{tid}.img")
+    os.rename(core, f"{core}.away")
+    restore_fails(c, "a thread's core image is missing", pid, images, f"core-{tid}.img")
+    os.rename(f"{core}.away", core)
+    holder = take_pid(tid)
+    try:
+        restore_fails(c, "a restore onto a thread's tid in use", pid, images, f"tid {tid} is in use (by sleep)")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def restore_errors(c, work):
     pid, images = good_dump(c, f"{work}/counter")
     pristine = f"{work}/pristine"
@@ -191,6 +223,7 @@ def main():
     try:
         dump_errors(c, f"{args.workdir}/dump")
         restore_errors(c, f"{args.workdir}/restore")
+        thread_errors(c, f"{args.workdir}/threads")
     except Failure as e:
         c.failures.append(str(e))
     c.programs.cleanup()

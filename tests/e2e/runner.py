@@ -10,7 +10,8 @@ kills it and restores it (restore) or lets it run on (leave-running), sends
 SIGTERM and reads the verdict.  Around the dump it also compares what can
 be seen of the process from outside: its memory map (neighbouring VMAs
 that agree on everything joined), its descriptors and its ids, signal
-masks and capabilities; any difference fails the test.
+masks and capabilities, and each thread's tid, name, signal mask and
+blocked pending signals; any difference fails the test.
 
 With --vdso-elsewhere, criu restore runs without address randomization, so
 that the vDSO of the restoring criu is not where the program had its own.
@@ -31,6 +32,7 @@ import time
 PR_SET_CHILD_SUBREAPER = 36
 STATUS_KEYS = ("Uid", "Gid", "Groups", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt",
                "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp")
+THREAD_KEYS = ("Name", "SigPnd", "SigBlk")
 
 
 class Failure(Exception):
@@ -40,6 +42,20 @@ class Failure(Exception):
 def read(path):
     with open(path, errors="replace") as f:
         return f.read()
+
+
+def blocked_only(status):
+    """A pending signal that is not blocked is on its way in: only blocked
+    ones are state that must survive."""
+    blocked = int(status["SigBlk"], 16)
+    for key in ("SigPnd", "ShdPnd"):
+        if key in status:
+            status[key] = f"{int(status[key], 16) & blocked:016x} (blocked ones)"
+    return status
+
+
+def status_of(path, keys):
+    return blocked_only(dict(l.split(":\t", 1) for l in read(path).splitlines() if l.split(":")[0] in keys))
 
 
 def outside(pid):
@@ -54,14 +70,9 @@ def outside(pid):
         except FileNotFoundError:
             continue
         fds[fd] = (target, tuple(info))
-    status = dict(l.split(":\t", 1) for l in read(f"{proc}/status").splitlines()
-                  if l.split(":")[0] in STATUS_KEYS)
-    # A pending signal that is not blocked is on its way in: only blocked
-    # ones are state that must survive.
-    blocked = int(status["SigBlk"], 16)
-    for key in ("SigPnd", "ShdPnd"):
-        status[key] = f"{int(status[key], 16) & blocked:016x} (blocked ones)"
-    return {"maps": merged_maps(read(f"{proc}/maps")), "fds": fds, "status": status}
+    threads = {int(tid): status_of(f"{proc}/task/{tid}/status", THREAD_KEYS) for tid in os.listdir(f"{proc}/task")}
+    return {"maps": merged_maps(read(f"{proc}/maps")), "fds": fds, "status": status_of(f"{proc}/status", STATUS_KEYS),
+            "threads": threads}
 
 
 def merged_maps(maps):
@@ -95,6 +106,12 @@ def compare(before, after):
     for key, b in before["status"].items():
         if after["status"].get(key) != b:
             problems.append(f"{key} was '{b}', is '{after['status'].get(key)}'")
+    if sorted(before["threads"]) != sorted(after["threads"]):
+        problems.append(f"the threads were {sorted(before['threads'])}, are {sorted(after['threads'])}")
+    for tid in sorted(set(before["threads"]) & set(after["threads"])):
+        for key, b in before["threads"][tid].items():
+            if after["threads"][tid].get(key) != b:
+                problems.append(f"thread {tid}: {key} was '{b}', is '{after['threads'][tid].get(key)}'")
     if problems:
         raise Failure("\n".join(problems))
 
