@@ -1,8 +1,8 @@
 #define _GNU_SOURCE
 /*
  * Threads keep their own state: tid, name, signal mask, vector registers,
- * TLS, rseq, private pending signals; a thread blocked in futex wait, one in
- * nanosleep; the process's queued signals come back once.  After the
+ * TLS, rseq, signal stack, private pending signals; a thread blocked in
+ * futex wait, one in nanosleep; the process's queued signals come back once.  After the
  * restore every thread checks itself, and the main thread joins them all.
  */
 #include <linux/futex.h>
@@ -114,9 +114,17 @@ static void wait_futex(struct worker *w)
 	}
 }
 
+/* Sleeps, with a signal stack of its own (only it can tell the kernel's). */
 static void sleep_long(struct worker *w)
 {
+	static char altstack[64 << 10];
 	struct timespec t = {0, 20 * 1000 * 1000};
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)}, cur;
+
+	if (sigaltstack(&ss, NULL)) {
+		wfail(w, "sigaltstack: %s", strerror(errno));
+		return;
+	}
 
 	while (!done) {
 		w->count++;
@@ -126,6 +134,8 @@ static void sleep_long(struct worker *w)
 			return;
 		}
 	}
+	if (sigaltstack(NULL, &cur) || cur.ss_sp != altstack || cur.ss_size != sizeof(altstack) || cur.ss_flags)
+		wfail(w, "the signal stack is %p (%zu bytes, flags %d)", cur.ss_sp, cur.ss_size, cur.ss_flags);
 }
 
 /* SIGUSR1 queued for this thread alone, blocked: still its own after,
