@@ -62,6 +62,17 @@ pid_t clone_with_pid(pid_t pid)
 	return pid_t(r);
 }
 
+const char *restorer_step(uint32_t step)
+{
+	static const char *const names[] = {
+		"unmapping criu", "moving the special mappings", "moving the memory", "setting the mm fields",
+		"signal actions", "timers", "rseq", "thread state", "prctl state", "queueing pending signals",
+		"credentials", "creating a thread",
+	};
+	static_assert(sizeof(names) / sizeof(names[0]) == RESTORER_STEP_CLONE, "a name for every restorer step");
+	return step >= 1 && step <= RESTORER_STEP_CLONE ? names[step - 1] : "unknown";
+}
+
 // What the restoring process said: its own error, the restorer's verdict,
 // or nothing because it died.
 restorer_status wait_for_restorer(int fd, pid_t pid)
@@ -84,7 +95,8 @@ restorer_status wait_for_restorer(int fd, pid_t pid)
 					   pid, st.tid),
 				    EEXIST);
 		if (st.magic == RESTORER_STATUS_MAGIC)
-			throw Error(format("pid %d: thread %d: the restorer failed at step %u", pid, st.tid, st.step),
+			throw Error(format("pid %d: thread %d: the restorer failed at step %u (%s)", pid, st.tid, st.step,
+					   restorer_step(st.step)),
 				    -st.error);
 	}
 	// Every copy of the pipe's write end is closed: it has ended.

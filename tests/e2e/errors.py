@@ -7,7 +7,8 @@ Dump: a pid that does not exist, a kernel thread, a process with a TCP
 socket (it must go on unchanged, with nothing of criu left in it).
 Restore: truncated, corrupted and wrong-version images, a missing pages
 image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use;
-of a multi-threaded process, a thread's core image missing and a thread's tid in use.
+of a multi-threaded process, a thread's core image missing, a thread's tid in use and
+a thread that fails in the restorer.
 Each must fail with a message that names what is wrong, leave no process
 behind, and leave the images as they were.
 """
@@ -123,6 +124,63 @@ def patched(images, name, fn):
         f.write(fn(data))
 
 
+def varint(value):
+    out = b""
+    while True:
+        out += bytes([value & 0x7F | (0x80 if value > 0x7F else 0)])
+        value >>= 7
+        if not value:
+            return out
+
+
+def pb_fields(data):
+    """The fields of one protobuf message: [(number, wire type, raw bytes of the value)]."""
+    fields, i = [], 0
+
+    def read_varint():
+        nonlocal i
+        start = i
+        while data[i] & 0x80:
+            i += 1
+        i += 1
+        return data[start:i]
+
+    def value(raw):
+        return sum((b & 0x7F) << (7 * k) for k, b in enumerate(raw))
+
+    while i < len(data):
+        key = value(read_varint())
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            fields.append((number, wire, read_varint()))
+        elif wire == 2:
+            n = value(read_varint())
+            fields.append((number, wire, data[i:i + n]))
+            i += n
+        else:
+            size = 8 if wire == 1 else 4
+            fields.append((number, wire, data[i:i + size]))
+            i += size
+    return fields
+
+
+def pb_encode(fields):
+    out = b""
+    for number, wire, value in fields:
+        out += varint(number << 3 | wire) + (varint(len(value)) if wire == 2 else b"") + value
+    return out
+
+
+def set_thread_field(image, number, value):
+    """A core image with field `number` of its thread_core_entry (a varint) set to value."""
+    header, length = image[:12], int.from_bytes(image[12:16], "little")
+    core = pb_fields(image[16:16 + length])
+    core = [(n, w, pb_encode([(f, fw, varint(value) if f == number else v) for f, fw, v in pb_fields(val)]))
+            if n == 5 else (n, w, val) for n, w, val in core]
+    body = pb_encode(core)
+    return header + len(body).to_bytes(4, "little") + body
+
+
 def take_pid(pid):
     """A child sleeping as pid, made through ns_last_pid (tries again if
     another process got there first)."""
@@ -146,6 +204,17 @@ def thread_errors(c, work):
     os.rename(core, f"{core}.away")
     restore_fails(c, "a thread's core image is missing", pid, images, f"core-{tid}.img")
     os.rename(f"{core}.away", core)
+    # robust_list_len (field 6) must be the kernel's struct size: the thread
+    # fails in the restorer, and the whole process must go.
+    pristine = f"{core}.pristine"
+    shutil.copy(core, pristine)
+    patched(images, f"core-{tid}.img", lambda d: set_thread_field(d, 6, 25))
+    restore_fails(c, "a thread that fails in the restorer", pid, images, f"pid {pid}: thread {tid}:",
+                  "the restorer failed at step")
+    for t in (int(n[5:-4]) for n in os.listdir(images) if n.startswith("core-") and n.endswith(".img")):
+        if os.path.exists(f"/proc/{t}"):
+            c.failures.append(f"thread {t} exists after the failed restore")
+    os.replace(pristine, core)
     holder = take_pid(tid)
     try:
         restore_fails(c, "a restore onto a thread's tid in use", pid, images, f"tid {tid} is in use (by sleep)")
