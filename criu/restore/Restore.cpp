@@ -84,10 +84,12 @@ restorer_status wait_for_restorer(int fd, pid_t pid)
 		msg.append(buf, size_t(n));
 	if (msg.rfind("ERR:", 0) == 0)
 		throw Error::described(format("pid %d: ", pid) + msg.substr(4), EIO);
+	// Threads that fail at once each write a verdict: the first is the one
+	// to report.  Success is one verdict, the leader's, alone.
 	restorer_status st;
-	if (msg.size() == sizeof(st)) {
+	if (msg.size() >= sizeof(st) && msg.size() % sizeof(st) == 0) {
 		memcpy(&st, msg.data(), sizeof(st));
-		if (st.magic == RESTORER_STATUS_MAGIC && st.step == 0 && st.error == 0)
+		if (st.magic == RESTORER_STATUS_MAGIC && st.step == 0 && st.error == 0 && msg.size() == sizeof(st))
 			return st;
 		if (st.magic == RESTORER_STATUS_MAGIC && st.step == RESTORER_STEP_CLONE && st.error == -EEXIST)
 			throw Error(format("pid %d: tid %d was taken while criu prepared the restore: cannot restore "
