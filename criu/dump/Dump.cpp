@@ -62,6 +62,9 @@ void check_supported(pid_t pid, const proc::Status &st)
 	};
 	if (st.kernel_thread)
 		refuse("is a kernel thread: there is nothing of it to dump", EPERM);
+	if (st.threads > 1 && proc::read_stat(pid).state == 'Z')
+		refuse(format("has ended its main thread (pthread_exit) while %d other threads run: not supported yet",
+			      st.threads - 1));
 	std::error_code gone; // then seizing it fails, and says so
 	for (const auto &task : std::filesystem::directory_iterator(format("/proc/%d/task", pid), gone)) {
 		std::ifstream children(task.path() / "children");

@@ -3,8 +3,9 @@
 
   errors.py --criu CRIU --workdir DIR --bin DIR_OF_TEST_PROGRAMS
 
-Dump: a pid that does not exist, a kernel thread, a process with a TCP
-socket (it must go on unchanged, with nothing of criu left in it).
+Dump: a pid that does not exist, a kernel thread, a process whose main thread
+has ended while another runs, a process with a TCP socket (it must go on
+unchanged, with nothing of criu left in it).
 Restore: truncated, corrupted and wrong-version images, a missing pages
 image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use;
 of a multi-threaded process, a thread's core image missing, a thread's tid in use and
@@ -78,6 +79,13 @@ def dump_errors(c, work):
                      f"pid {free} does not exist")
     c.expect_failure("dump of a kernel thread", c.criu("dump", "-t", "2", "-D", f"{work}/none"),
                      "pid 2 is a kernel thread")
+
+    lwork = f"{work}/leaderless"
+    prog, pid = c.start("leaderless", lwork)
+    c.expect_failure("dump of a process whose main thread has ended",
+                     c.criu("dump", "-t", str(pid), "-D", f"{lwork}/images"), "has ended its main thread",
+                     "1 other threads run")
+    c.finish(prog, pid, lwork)
 
     vwork = f"{work}/tcp"
     prog, pid = c.start("tcp", vwork)
