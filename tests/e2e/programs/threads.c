@@ -119,9 +119,11 @@ static void sleep_long(struct worker *w)
 {
 	static char altstack[64 << 10];
 	struct timespec t = {0, 20 * 1000 * 1000};
-	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)}, cur;
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof(altstack)}, cur, old;
 
-	if (sigaltstack(&ss, NULL)) {
+	/* The one it had goes back at the end: a sanitizer's runtime frees
+	 * its own when the thread ends. */
+	if (sigaltstack(&ss, &old)) {
 		wfail(w, "sigaltstack: %s", strerror(errno));
 		return;
 	}
@@ -131,11 +133,13 @@ static void sleep_long(struct worker *w)
 		/* A sleep cut short by the dump ends early (see docs/criu.md). */
 		if (nanosleep(&t, NULL) != 0 && errno != EINTR) {
 			wfail(w, "nanosleep: %s", strerror(errno));
-			return;
+			break;
 		}
 	}
-	if (sigaltstack(NULL, &cur) || cur.ss_sp != altstack || cur.ss_size != sizeof(altstack) || cur.ss_flags)
+	if (!w->error[0] && (sigaltstack(NULL, &cur) || cur.ss_sp != altstack || cur.ss_size != sizeof(altstack) ||
+			     cur.ss_flags))
 		wfail(w, "the signal stack is %p (%zu bytes, flags %d)", cur.ss_sp, cur.ss_size, cur.ss_flags);
+	sigaltstack(&old, NULL);
 }
 
 /* SIGUSR1 queued for this thread alone, blocked: still its own after,
