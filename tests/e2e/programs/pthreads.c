@@ -5,7 +5,9 @@
  * ends), thread-local variables (fs base), thread-specific data, a
  * condition variable, and a robust mutex whose owner ends (robust list).
  */
+#include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include "e2e.h"
@@ -59,6 +61,19 @@ static void *owner(void *arg)
 /* Ended before the dump: joined after the restore. */
 static void *early(void *arg) { return arg; }
 
+static int nr_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t waiters[NR_WAITERS], own, done_early;
@@ -90,6 +105,10 @@ int main(int argc, char **argv)
 	while (waiting != NR_WAITERS || !holding)
 		pthread_cond_wait(&cond, &lock);
 	pthread_mutex_unlock(&lock);
+	/* The early thread is gone from the kernel too, and whatever its
+	 * runtime unmaps as it ends is unmapped: the runner compares maps. */
+	while (nr_threads() != NR_WAITERS + 2)
+		sched_yield();
 	e2e_ready(argc, argv);
 	e2e_wait();
 
