@@ -13,8 +13,8 @@ namespace {
 
 using Kind = Instruction::Kind;
 
-// The std plugin's syscall stubs (arch/*/blob/syscall-*.S): the one place a
-// blob may make a syscall, so that auditing them audits them all.
+// The std plugin's syscall stubs (arch/*/blob/syscall-*.S, clone-*.S): the
+// one place a blob may make a syscall, so that auditing them audits them all.
 // compel_clone_thread is clone3 for a thread, which cannot go through
 // compel_syscall: the child must not return through its parent's frames.
 const char kSyscallStub[] = "compel_syscall";
