@@ -172,7 +172,7 @@ private:
 			file_.fail(format("ELF machine %u is not a blob arch (x86_64, i386, arm, aarch64)",
 					  ehdr_.e_machine));
 		if (gelf_getclass(file_.elf()) != int(info_->elf_class))
-			file_.fail(format("%s code in a %d-bit ELF file", arch_name(info_->arch),
+			file_.fail(format("%s code in a %d-bit ELF file", compel_arch_name(info_->arch),
 					  gelf_getclass(file_.elf()) == ELFCLASS64 ? 64 : 32));
 		if (ehdr_.e_ident[EI_DATA] != ELFDATA2LSB)
 			file_.fail("big-endian ELF: blobs are little-endian");
@@ -353,7 +353,7 @@ private:
 				continue; // --emit-relocs leftovers: nothing applies them at run time
 			if ((s.hdr.sh_type == SHT_RELA) != info_->rela)
 				file_.fail("section " + s.name + " has the wrong relocation format for " +
-					   arch_name(info_->arch));
+					   compel_arch_name(info_->arch));
 			Elf_Data *data = elf_getdata(s.scn, nullptr);
 			if (!data)
 				file_.fail_elf("cannot read " + s.name);

@@ -6,7 +6,6 @@
 
 #include <compel/blob.h>
 
-#include "Arch.h"
 
 namespace compel {
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <capstone/capstone.h>
 
-#include "Arch.h"
 #include <compel/error.hpp>
 #include "InstructionKind.h"
 #include "format.h"
@@ -26,7 +25,7 @@ struct Target {
 Target target_of(compel_arch arch, bool thumb)
 {
 	if (thumb && arch != COMPEL_ARCH_ARM)
-		throw Error(format("disassembler: Thumb mode on %s, which has none", arch_name(arch)));
+		throw Error(format("disassembler: Thumb mode on %s, which has none", compel_arch_name(arch)));
 	// CS_MODE_V8 adds the ARMv8 A32/T32 instructions (lda/stl, crc32) to
 	// ARMv7's, for blobs built for newer cores.
 	switch (arch) {
@@ -48,7 +47,7 @@ Target target_of(compel_arch arch, bool thumb)
 
 [[noreturn]] void fail(compel_arch arch, const char *what, cs_err err)
 {
-	throw Error(format("capstone: cannot %s for %s: %s", what, arch_name(arch), cs_strerror(err)));
+	throw Error(format("capstone: cannot %s for %s: %s", what, compel_arch_name(arch), cs_strerror(err)));
 }
 
 Instruction undecodable(const uint8_t *code, size_t size, uint64_t address)

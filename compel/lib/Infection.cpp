@@ -385,11 +385,14 @@ void Infection::crashed(const Stop &s, unsigned cmd)
 	} else {
 		where = format("at 0x%llx, outside the blob's code", (unsigned long long)ip);
 	}
+	std::string regs;
+	for (const auto &[name, value] : thread_.arch->describe(r))
+		regs += format("%s%s=0x%llx", regs.empty() ? "" : " ", name, (unsigned long long)value);
 	// EFAULT for callers that look at errno; the message says the rest.
 	throw Error::described(format("pid %d: ", task_.pid()) + what +
-				       format("crashed with SIG%s (si_code %d, address %p) %s",
+				       format("crashed with SIG%s (si_code %d, address %p) %s [%s]",
 					      sigabbrev_np(s.sig) ? sigabbrev_np(s.sig) : "?", si.si_code,
-					      si.si_addr, where.c_str()),
+					      si.si_addr, where.c_str(), regs.c_str()),
 			       EFAULT);
 }
 

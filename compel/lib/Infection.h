@@ -26,6 +26,8 @@ public:
 
 	Task &task() const { return task_; }
 	void *args() const { return host_ + args_off_; }
+	// Where the task sees args(): its syscalls compel runs may write there.
+	uint64_t remote_args() const { return base_ + args_off_; }
 	size_t args_size() const { return args_size_; }
 	uint64_t base() const { return base_; }
 

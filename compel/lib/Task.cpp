@@ -61,10 +61,11 @@ std::unique_ptr<Task> Task::seize(pid_t pid, unsigned flags)
 
 	std::unique_ptr<Task> task(new Task(pid));
 	task->ignores_sigtrap_ = st.sig_ignored & sigbit(SIGTRAP);
-	task->seize_threads(one, PTRACE_O_TRACESYSGOOD, st.seccomp != 0);
+	// First: seizing reads the code the threads stopped at.
 	task->mem_fd_ = open(format("/proc/%d/mem", pid).c_str(), O_RDWR | O_CLOEXEC);
 	if (task->mem_fd_ < 0)
 		task->fail("cannot open /proc/PID/mem", errno);
+	task->seize_threads(one, PTRACE_O_TRACESYSGOOD, st.seccomp != 0);
 	return task;
 }
 
@@ -114,41 +115,100 @@ void Task::seize_threads(bool one_thread, unsigned long options, bool leader_sec
 
 bool Task::wait_seized(TracedThread &t)
 {
+	t.state = COMPEL_TASK_RUNNING;
+	t.stop_signal = 0;
+	if (!wait_stop(t))
+		return false;
 	for (;;) {
-		Stop s = t.thread.wait();
-		if (s.kind == Stop::Kind::Interrupt) {
-			t.state = COMPEL_TASK_RUNNING;
+		t.thread.get_regs(t.regs);
+		t.arch = task_arch_of(t.regs);
+		if (!t.arch)
+			fail(format("thread %d is of no arch this host can trace (its NT_PRSTATUS has %zu bytes)",
+				    t.thread.tid(), t.regs.size),
+			     ENOEXEC);
+		t.syscall_nr = interrupted_syscall(t);
+		const RestartSettling *rs = t.arch->restart_settling();
+		Settled settled = rs && t.syscall_nr >= 0 ? settle(t, *rs) : Settled::Yes;
+		if (settled == Settled::Gone)
+			return false;
+		if (settled == Settled::Yes)
 			break;
-		}
-		if (s.kind == Stop::Kind::GroupStop) {
-			t.state = COMPEL_TASK_JOB_STOPPED;
-			t.stop_signal = s.sig;
-			break;
-		}
-		if (s.kind == Stop::Kind::Signal) {
-			// The signal was on its way in before compel asked for the stop:
-			// let it arrive; the stop comes next.
-			t.thread.cont(s.sig);
-			continue;
-		}
-		if (s.kind == Stop::Kind::Event) {
-			t.thread.cont(0);
-			continue;
-		}
-		if (t.thread.tid() == pid_)
-			fail("it " + s.describe() + " while compel was stopping it", ESRCH);
-		return false; // a thread that exited meanwhile
 	}
-	t.thread.get_regs(t.regs);
-	t.arch = task_arch_by_regset_size(t.regs.size);
-	if (!t.arch)
-		fail(format("thread %d has %zu bytes of registers: not an arch this host can trace",
-			    t.thread.tid(), t.regs.size),
-		     ENOEXEC);
-	t.syscall_nr = t.arch->interrupted_syscall(t.regs);
 	if (t.syscall_nr >= 0 && t.state == COMPEL_TASK_RUNNING)
 		t.state = COMPEL_TASK_IN_SYSCALL;
 	return true;
+}
+
+bool Task::wait_stop(TracedThread &t, std::optional<Stop> first)
+{
+	for (;;) {
+		Stop s = first ? *first : t.thread.wait();
+		first.reset();
+		switch (s.kind) {
+		case Stop::Kind::Interrupt:
+			return true;
+		case Stop::Kind::GroupStop:
+			t.state = COMPEL_TASK_JOB_STOPPED;
+			t.stop_signal = s.sig;
+			return true;
+		case Stop::Kind::Signal:
+			// The signal was on its way in before compel asked for the stop:
+			// let it arrive; the stop comes next.
+			t.thread.cont(s.sig);
+			break;
+		case Stop::Kind::Event:
+		case Stop::Kind::Syscall:
+			t.thread.cont(0);
+			break;
+		case Stop::Kind::Exited:
+		case Stop::Kind::Killed:
+			if (t.thread.tid() == pid_)
+				fail("it " + s.describe() + " while compel was stopping it", ESRCH);
+			return false; // a thread that exited meanwhile
+		}
+	}
+}
+
+// The thread stands on a syscall instruction, where the kernel may have put
+// it back to restart the syscall it was in, with the last step of the
+// restart still to come (see RestartSettling).  Resumed with PTRACE_SYSCALL,
+// it leaves the kernel's signal handling, which completes the restart, and
+// enters that syscall: the kernel says which one it runs now, compel skips
+// it and stops the thread again, and puts the registers back as they were
+// but for that number.  They are the registers the thread resumes with,
+// whatever compel does meanwhile.
+Task::Settled Task::settle(TracedThread &t, const RestartSettling &rs)
+{
+	RegSet settled = t.regs;
+	t.thread.syscall_step();
+	Stop s = t.thread.wait();
+	bool entered = s.kind == Stop::Kind::Syscall;
+	if (entered) {
+		RegSet at_entry;
+		t.thread.get_regs(at_entry);
+		rs.set_syscall_nr(settled, t.thread.entering_syscall());
+		rs.skip_syscall(t.thread, at_entry);
+	}
+	// Anything else (a signal that arrived first) is handled as at seize,
+	// from the stop it ends in.
+	if (s.alive() && s.kind != Stop::Kind::Interrupt && s.kind != Stop::Kind::GroupStop)
+		t.thread.interrupt();
+	if (entered)
+		t.thread.cont(0);
+	if (!wait_stop(t, entered ? std::nullopt : std::optional<Stop>(s)))
+		return Settled::Gone;
+	if (!entered)
+		return Settled::Again;
+	t.regs = settled;
+	t.thread.set_regs(t.regs);
+	return Settled::Yes;
+}
+
+long Task::interrupted_syscall(const TracedThread &t)
+{
+	uint8_t code[4];
+	ssize_t n = pread(mem_fd_, code, sizeof(code), off_t(t.arch->ip(t.regs)));
+	return t.arch->interrupted_syscall(t.regs, {code, size_t(std::max<ssize_t>(n, 0))});
 }
 
 Task::~Task()
@@ -240,29 +300,29 @@ template <typename Ehdr, typename Phdr> uint64_t elf_code_size(const std::vector
 
 } // namespace
 
-uint64_t Task::find_insn(const TracedThread &t, uint64_t start, uint64_t len)
+Task::SyscallSite Task::find_insn(const TracedThread &t, uint64_t start, uint64_t len)
 {
-	auto insn = t.arch->syscall_insn();
-	unsigned align = t.arch->syscall_insn_align();
 	std::vector<uint8_t> code(std::min<uint64_t>(len, kMaxSearch));
 	ssize_t n = pread(mem_fd_, code.data(), code.size(), off_t(start));
-	for (size_t off = 0; n > 0 && off < size_t(n);) {
-		auto *at = static_cast<const uint8_t *>(
-			memmem(code.data() + off, size_t(n) - off, insn.data(), insn.size()));
-		if (!at)
-			break;
-		off = size_t(at - code.data());
-		if (off % align == 0)
-			return start + off;
-		off++;
+	for (const SyscallInsn &insn : t.arch->syscall_insns()) {
+		for (size_t off = 0; n > 0 && off < size_t(n);) {
+			auto *at = static_cast<const uint8_t *>(
+				memmem(code.data() + off, size_t(n) - off, insn.bytes.data(), insn.bytes.size()));
+			if (!at)
+				break;
+			off = size_t(at - code.data());
+			if ((start + off) % insn.align == 0)
+				return {start + off, &insn};
+			off++;
+		}
 	}
-	return 0;
+	return {};
 }
 
-uint64_t Task::syscall_ip(const TracedThread &t)
+const Task::SyscallSite &Task::syscall_site(const TracedThread &t)
 {
-	if (syscall_ip_)
-		return syscall_ip_;
+	if (syscall_site_.addr)
+		return syscall_site_;
 	// The vDSO has syscall instructions (its fallbacks) on every arch, and
 	// the auxiliary vector finds it far faster than the memory map does.
 	if (uint64_t vdso = read_auxv(pid_, AT_SYSINFO_EHDR, t.arch->word_size())) {
@@ -270,14 +330,14 @@ uint64_t Task::syscall_ip(const TracedThread &t)
 		if (pread(mem_fd_, hdr.data(), hdr.size(), off_t(vdso)) == ssize_t(hdr.size())) {
 			uint64_t size = t.arch->word_size() == 8 ? elf_code_size<Elf64_Ehdr, Elf64_Phdr>(hdr)
 								 : elf_code_size<Elf32_Ehdr, Elf32_Phdr>(hdr);
-			if ((syscall_ip_ = find_insn(t, vdso, size)))
-				return syscall_ip_;
+			if ((syscall_site_ = find_insn(t, vdso, size)).addr)
+				return syscall_site_;
 		}
 	}
 	// No vDSO (vdso=0, or moved away): any code of the task will do.
 	for (const MapEntry &m : read_maps(pid_))
-		if (m.exec && m.name != "[vsyscall]" && (syscall_ip_ = find_insn(t, m.start, m.end - m.start)))
-			return syscall_ip_;
+		if (m.exec && m.name != "[vsyscall]" && (syscall_site_ = find_insn(t, m.start, m.end - m.start)).addr)
+			return syscall_site_;
 	fail("has no syscall instruction in its code for compel to run syscalls with", ENOEXEC);
 }
 
@@ -297,19 +357,14 @@ void Task::restore(TracedThread &t)
 		// From a syscall-exit stop, the thread would go straight back to
 		// user space, skipping the restart of the syscall it was interrupted
 		// in.  Have it stop once more, inside the kernel's signal handling
-		// (PTRACE_INTERRUPT), with its own registers back: resuming from
-		// there restarts the syscall as if compel had never stopped it.
+		// (PTRACE_INTERRUPT), and put its registers back there: resuming
+		// from there restarts the syscall as if compel had never stopped it.
+		// Not at the exit stop: an ARM kernel leaving it takes r0/x0 for the
+		// result of compel's syscall, and would move a thread whose own r0
+		// held a restart code back by an instruction.
 		t.thread.interrupt();
-		t.thread.set_regs(t.regs);
-		t.regs_dirty = false;
 		t.thread.cont(0);
-		for (;;) {
-			Stop s = t.thread.wait();
-			if (s.kind == Stop::Kind::Interrupt || s.kind == Stop::Kind::GroupStop)
-				break;
-			if (!absorb(t, s, Resume::Cont))
-				fail(format("thread %d %s instead of stopping", t.thread.tid(), s.describe().c_str()), EIO);
-		}
+		wait_interrupted(t);
 		t.in_syscall_stop = false;
 	}
 	if (t.regs_dirty) {
@@ -332,6 +387,17 @@ void Task::replace_saved_state(TracedThread &t, const RegSet &regs, const std::v
 	t.regs_dirty = true;
 }
 
+void Task::wait_interrupted(TracedThread &t)
+{
+	for (;;) {
+		Stop s = t.thread.wait();
+		if (s.kind == Stop::Kind::Interrupt || s.kind == Stop::Kind::GroupStop)
+			return;
+		if (!absorb(t, s, Resume::Cont))
+			fail(format("thread %d %s instead of stopping", t.thread.tid(), s.describe().c_str()), EIO);
+	}
+}
+
 int64_t Task::syscall(TracedThread &t, compel_sys sys, const uint64_t args[6])
 {
 	if (unsigned(sys) >= COMPEL_SYS_COUNT)
@@ -341,10 +407,10 @@ int64_t Task::syscall(TracedThread &t, compel_sys sys, const uint64_t args[6])
 		fail(format("%s tasks have no syscall %s", t.arch->name(), kSyscallNames[sys]), ENOSYS);
 	if (resumed_)
 		fail("is running: interrupt it before running syscalls in it", EBUSY);
-	uint64_t ip = syscall_ip(t);
+	const SyscallSite &site = syscall_site(t);
 	prepare(t);
 	RegSet r = t.regs;
-	t.arch->set_syscall(r, ip, nr, args);
+	t.arch->set_syscall(r, site.entry(), nr, args);
 	t.thread.set_regs(r);
 	t.regs_dirty = true;
 	if (t.arch->can_single_step() && !ignores_sigtrap_) {
@@ -368,9 +434,9 @@ int64_t Task::syscall(TracedThread &t, compel_sys sys, const uint64_t args[6])
 		t.in_syscall_stop = true;
 	}
 	t.thread.get_regs(r);
-	if (t.arch->ip(r) != ip + t.arch->syscall_insn().size())
+	if (t.arch->ip(r) != site.end())
 		fail(format("thread %d stopped at 0x%llx, not after the syscall instruction at 0x%llx",
-			    t.thread.tid(), (unsigned long long)t.arch->ip(r), (unsigned long long)ip),
+			    t.thread.tid(), (unsigned long long)t.arch->ip(r), (unsigned long long)site.addr),
 		     EFAULT);
 	return t.arch->syscall_result(r);
 }
@@ -481,7 +547,7 @@ void Task::interrupt()
 	resumed_ = false;
 	for (auto it = threads_.begin(); it != threads_.end();)
 		it = wait_seized(**it) ? it + 1 : threads_.erase(it);
-	syscall_ip_ = 0; // the task may have remapped its code
+	syscall_site_ = {}; // the task may have remapped its code
 }
 
 Infection &Task::infect(const compel_blob_desc *const *blobs, const compel_infect_opts &opts)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <sys/types.h>
 #include <vector>
 
@@ -107,11 +108,26 @@ public:
 private:
 	explicit Task(pid_t pid) : pid_(pid) {}
 
+	// A syscall instruction found in the task's code.
+	struct SyscallSite {
+		uint64_t addr = 0; // 0: not looked for yet
+		const SyscallInsn *insn = nullptr;
+
+		uint64_t entry() const { return addr | (insn->thumb ? 1 : 0); }
+		uint64_t end() const { return addr + insn->bytes.size(); }
+	};
+
+	enum class Settled { Yes, Again, Gone };
+
 	void seize_threads(bool one_thread, unsigned long options, bool leader_seccomp);
 	void seize_thread(pid_t tid, unsigned long options);
 	bool wait_seized(TracedThread &t); // false: a thread other than the leader exited
-	uint64_t syscall_ip(const TracedThread &t);
-	uint64_t find_insn(const TracedThread &t, uint64_t start, uint64_t len); // 0: none
+	bool wait_stop(TracedThread &t, std::optional<Stop> first = std::nullopt);
+	Settled settle(TracedThread &t, const RestartSettling &rs);
+	long interrupted_syscall(const TracedThread &t);
+	void wait_interrupted(TracedThread &t);
+	const SyscallSite &syscall_site(const TracedThread &t);
+	SyscallSite find_insn(const TracedThread &t, uint64_t start, uint64_t len); // addr 0: none
 	void detach_thread(TracedThread &t);
 	[[noreturn]] void fail(const std::string &what, int err = 0) const;
 
@@ -120,7 +136,7 @@ private:
 	bool resumed_ = false;
 	int mem_fd_ = -1;
 	int pidfd_ = -1;
-	uint64_t syscall_ip_ = 0;
+	SyscallSite syscall_site_;
 	bool ignores_sigtrap_ = false;
 	std::unique_ptr<Infection> infection_;
 };

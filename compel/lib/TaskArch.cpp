@@ -2,10 +2,10 @@
 
 namespace compel::core {
 
-const TaskArch *task_arch_by_regset_size(size_t size)
+const TaskArch *task_arch_of(const RegSet &r)
 {
 	for (const TaskArch *a : host_task_arches())
-		if (a->gpr_size() == size)
+		if (a->owns(r))
 			return a;
 	return nullptr;
 }

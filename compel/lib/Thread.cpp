@@ -179,6 +179,23 @@ void Thread::set_sigmask(uint64_t mask)
 		fail("PTRACE_SETSIGMASK", errno);
 }
 
+long Thread::entering_syscall()
+{
+	__ptrace_syscall_info info;
+	long n = ptrace(PTRACE_GET_SYSCALL_INFO, tid_, sizeof(info), &info);
+	if (n < 0)
+		fail("PTRACE_GET_SYSCALL_INFO", errno);
+	if (info.op != PTRACE_SYSCALL_INFO_ENTRY)
+		fail("PTRACE_GET_SYSCALL_INFO: not at a syscall-entry stop", EPROTO);
+	return long(info.entry.nr);
+}
+
+void Thread::request(int req, unsigned long addr, unsigned long data, const char *what)
+{
+	if (ptrace(__ptrace_request(req), tid_, addr, data) != 0)
+		fail(what, errno);
+}
+
 siginfo_t Thread::get_siginfo()
 {
 	siginfo_t si;

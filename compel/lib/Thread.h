@@ -57,6 +57,15 @@ public:
 	void set_sigmask(uint64_t mask);
 	siginfo_t get_siginfo();
 
+	// At a syscall-entry stop: the number of the syscall the kernel runs,
+	// which the registers need not hold (an ARM kernel restarts syscalls
+	// without returning to user space, past the register).
+	long entering_syscall();
+
+	// A ptrace request of one arch (PTRACE_SET_SYSCALL on ARM), named `what`
+	// in errors.
+	void request(int req, unsigned long addr, unsigned long data, const char *what);
+
 private:
 	[[noreturn]] void fail(const char *what, int err) const;
 

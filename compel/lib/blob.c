@@ -52,3 +52,20 @@ const struct compel_blob_desc *compel_blob_for_arch(const struct compel_blob_des
 			return *list;
 	return NULL;
 }
+
+const char *compel_arch_name(enum compel_arch arch)
+{
+	switch (arch) {
+	case COMPEL_ARCH_X86_64:
+		return "x86_64";
+	case COMPEL_ARCH_I386:
+		return "i386";
+	case COMPEL_ARCH_ARM:
+		return "arm";
+	case COMPEL_ARCH_AARCH64:
+		return "aarch64";
+	case COMPEL_ARCH_NONE:
+		break;
+	}
+	return "none";
+}

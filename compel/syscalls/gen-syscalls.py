@@ -134,12 +134,18 @@ def kernel_numbers(clang, abi):
     res = subprocess.run(cmd, input="#include <asm/unistd.h>\n", capture_output=True, text=True)
     if res.returncode != 0:
         sys.exit(f"check: {' '.join(cmd)} failed:\n{res.stderr}")
-    nums = {}
+    nums, aliases = {}, {}
     for line in res.stdout.splitlines():
-        m = re.match(r"#define __NR_(\w+) (?:\(__NR_SYSCALL_BASE \+ )?(\d+)\)?$", line)
-        if m:
+        if m := re.match(r"#define (__NR\w+) (?:\(__NR_SYSCALL_BASE \+ )?(\d+)\)?$", line):
             nums[m.group(1)] = int(m.group(2))
-    return nums
+        # The generic table names the 64-bit calls of 32-bit ABIs through
+        # aliases: "#define __NR_mmap __NR3264_mmap".
+        elif m := re.match(r"#define (__NR_\w+) (__NR\w+)$", line):
+            aliases[m.group(1)] = m.group(2)
+    for name, target in aliases.items():
+        if target in nums:
+            nums[name] = nums[target]
+    return {name[len("__NR_"):]: n for name, n in nums.items() if name.startswith("__NR_")}
 
 
 def check(calls, clang):

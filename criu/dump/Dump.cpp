@@ -1,6 +1,7 @@
 #include "Dump.h"
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sys/utsname.h>
 #include <ctime>
@@ -61,20 +62,25 @@ void check_supported(pid_t pid, const proc::Status &st)
 	};
 	if (st.kernel_thread)
 		refuse("is a kernel thread: there is nothing of it to dump", EPERM);
-	if (st.threads > 1)
-		refuse(format("has %d threads: multi-threaded processes are not supported yet", st.threads));
-	std::ifstream children(format("/proc/%d/task/%d/children", pid, pid));
-	std::string kids;
-	std::getline(children, kids);
-	if (!kids.empty())
-		refuse("has child processes (" + kids + "): process trees are not supported yet");
+	if (st.threads > 1 && proc::read_stat(pid).state == 'Z')
+		refuse(format("has ended its main thread (pthread_exit) while %d other threads run: not supported yet",
+			      st.threads - 1));
+	std::error_code gone; // then seizing it fails, and says so
+	for (const auto &task : std::filesystem::directory_iterator(format("/proc/%d/task", pid), gone)) {
+		std::ifstream children(task.path() / "children");
+		std::string kids;
+		std::getline(children, kids);
+		if (!kids.empty())
+			refuse("has child processes (" + kids + "): process trees are not supported yet");
+	}
 	if (st.nspid.size() > 1)
 		refuse("lives in a child pid namespace: not supported yet");
 }
 
 // What only the process can tell, and its pages; the parasite is gone
 // again when this returns.
-dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &timers, MmEntry &mm)
+dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &timers, MmEntry &mm,
+		       std::map<pid_t, ThreadMisc> &threads)
 {
 	if (timers.size() > DUMP_MAX_TIMERS)
 		c.refuse(format("has %zu POSIX timers, more than the %d criu dumps", timers.size(), DUMP_MAX_TIMERS));
@@ -88,6 +94,7 @@ dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &time
 		c.fail(format("the parasite failed at step %u", m->failed_step), -ret);
 	dump_misc out = *m;
 	mm.brk = out.brk;
+	threads = collect_threads(c, inf);
 	dump_memory(c, inf, mm);
 	c.task.cure();
 	return out;
@@ -119,9 +126,18 @@ void write_inventory_and_pstree(DumpContext &c, const proc::Stat &stat, const pr
 	p.ppid = 0;
 	p.pgid = uint32_t(stat.pgid);
 	p.sid = uint32_t(stat.sid);
-	p.n_threads = 1;
-	p.threads = c.arena.array<NsPid *>(1);
+	// The leader first; every thread has one pid level, as the process.
+	std::vector<pid_t> tids = c.task.tids();
+	p.n_threads = tids.size();
+	p.threads = c.arena.array<NsPid *>(tids.size());
 	p.threads[0] = &pid;
+	for (size_t i = 1; i < tids.size(); i++) {
+		NsPid t = NS_PID__INIT;
+		t.n_levels = 1;
+		t.levels = c.arena.array<uint32_t>(1);
+		t.levels[0] = uint32_t(tids[i]);
+		p.threads[i] = c.arena.make(t);
+	}
 	c.write_image(ImageKind::Pstree, "pstree.img", {&p.base});
 }
 
@@ -171,10 +187,11 @@ void dump(const Options &opts)
 	try {
 		proc::Stat stat = proc::read_stat(pid);
 		MmEntry *mm = collect_mm(c);
-		dump_misc misc = run_parasite(c, proc::read_timers(pid), *mm);
+		std::map<pid_t, ThreadMisc> threads;
+		dump_misc misc = run_parasite(c, proc::read_timers(pid), *mm, threads);
 		dump_files(c);
 		c.write_image(ImageKind::Mm, format("mm-%d.img", pid), {&mm->base});
-		dump_core(c, misc);
+		dump_core(c, misc, threads);
 		write_files(c);
 		write_inventory_and_pstree(c, stat, st);
 	} catch (const Error &) {

@@ -52,13 +52,25 @@ struct DumpContext {
 	void write_image(ImageKind kind, const std::string &name, const std::vector<const ProtobufCMessage *> &entries);
 };
 
+// What the kernel tells only the thread itself: the parasite reports the
+// leader's (in dump_misc), syscalls criu runs in the others give theirs.
+struct ThreadMisc {
+	uint64_t tid_address = 0;
+	uint64_t altstack_sp = 0, altstack_size = 0;
+	int32_t altstack_flags = 0;
+};
+
 // The parts of a dump (DumpCore.cpp, DumpMem.cpp, DumpFiles.cpp).
 void dump_files(DumpContext &c);
 // The address space as /proc shows it, before the parasite is in it.
 MmEntry *collect_mm(DumpContext &c);
 // The pages of those VMAs, through the parasite: pages and pagemap images.
 void dump_memory(DumpContext &c, compel::core::Infection &inf, const MmEntry &mm);
-void dump_core(DumpContext &c, const dump_misc &misc);
+// Runs syscalls in each thread but the leader, while the parasite is in
+// (its argument area takes what they write).
+std::map<pid_t, ThreadMisc> collect_threads(DumpContext &c, compel::core::Infection &inf);
+// core-<tid>.img of every thread.
+void dump_core(DumpContext &c, const dump_misc &misc, const std::map<pid_t, ThreadMisc> &threads);
 
 // A regular file's entry: path, identity (to check on restore) and state.
 FileEntry *reg_file(DumpContext &c, const std::string &path, const std::string &proc_link, uint32_t flags,

@@ -1,5 +1,5 @@
-// core-<tid>.img: a thread's registers and signal state, and the
-// process-wide state of its leader.
+// core-<tid>.img: each thread's registers and signal state, and the
+// process-wide state in its leader's.
 #include <cstring>
 #include <fstream>
 #include <signal.h>
@@ -164,12 +164,22 @@ TaskCoreEntry *task_core(DumpContext &c, const dump_misc &m)
 	return c.arena.make(t);
 }
 
-ThreadCoreEntry *thread_core(DumpContext &c, compel::core::TracedThread &t, const dump_misc &m)
+std::string thread_name(DumpContext &c, pid_t tid)
+{
+	std::ifstream f(format("/proc/%d/task/%d/comm", c.pid, tid));
+	std::string name;
+	if (!std::getline(f, name))
+		c.fail(format("thread %d: cannot read /proc/PID/task/TID/comm", tid), errno ? errno : EIO);
+	return name;
+}
+
+ThreadCoreEntry *thread_core(DumpContext &c, compel::core::TracedThread &t, const ThreadMisc &m)
 {
 	pid_t tid = t.thread.tid();
 	ThreadCoreEntry e = THREAD_CORE_ENTRY__INIT;
-	e.blocked_sigs = t.thread.get_sigmask(); // the task is cured: its own again
+	e.blocked_sigs = t.thread.get_sigmask(); // compel has put it back: the thread's own
 	set_repeated(c.arena, pending(c, tid, false), e.n_pending, e.pending);
+	e.name = c.arena.str(thread_name(c, tid));
 
 	PtraceRseqConfiguration rseq = {};
 	if (ptrace(__ptrace_request(kPtraceGetRseqConfiguration), tid, sizeof(rseq), &rseq) < 0)
@@ -191,23 +201,54 @@ ThreadCoreEntry *thread_core(DumpContext &c, compel::core::TracedThread &t, cons
 	return c.arena.make(e);
 }
 
-} // namespace
-
-void dump_core(DumpContext &c, const dump_misc &m)
+void write_core(DumpContext &c, compel::core::TracedThread &t, const ThreadMisc &m, TaskCoreEntry *task)
 {
-	compel::core::TracedThread &t = c.task.leader();
 	const ArchCore *arch = arch_core(t.arch->id());
 	if (!arch)
-		c.refuse(std::string("is an ") + t.arch->name() + " task: dumping it is not supported yet");
+		c.refuse(format("thread %d is an %s task: dumping it is not supported yet", t.thread.tid(), t.arch->name()));
 	CoreEntry core = CORE_ENTRY__INIT;
 	core.arch = t.arch->id();
 	core.tid = uint32_t(t.thread.tid());
-	// The registers as seized; the FPU state read now that the parasite is
-	// gone and compel has put it back.
+	// The registers as seized; the FPU state read now that compel has put
+	// it back (after the parasite, or the syscalls criu ran).
 	arch->save(t.regs, t.thread.get_regset(t.arch->fpu_regset(), t.arch->fpu_max_size()), core, c.arena);
 	core.thread = thread_core(c, t, m);
-	core.task = task_core(c, m);
-	c.write_image(ImageKind::Core, format("core-%d.img", c.pid), {&core.base});
+	core.task = task;
+	c.write_image(ImageKind::Core, format("core-%d.img", t.thread.tid()), {&core.base});
+}
+
+} // namespace
+
+std::map<pid_t, ThreadMisc> collect_threads(DumpContext &c, compel::core::Infection &inf)
+{
+	constexpr int kPrGetTidAddress = 40;
+	std::map<pid_t, ThreadMisc> out;
+	auto *d = &static_cast<dump_args *>(inf.args())->thread;
+	uint64_t remote = inf.remote_args();
+	for (pid_t tid : c.task.tids()) {
+		if (tid == c.pid)
+			continue;
+		compel::core::TracedThread &t = c.task.thread(tid);
+		*d = {};
+		int64_t r = c.task.syscall(t, COMPEL_SYS_prctl,
+					   {kPrGetTidAddress, remote + offsetof(dump_thread, tid_address)});
+		if (r < 0)
+			c.fail(format("thread %d: prctl(PR_GET_TID_ADDRESS)", tid), int(-r));
+		r = c.task.syscall(t, COMPEL_SYS_sigaltstack, {0, remote + offsetof(dump_thread, altstack)});
+		if (r < 0)
+			c.fail(format("thread %d: sigaltstack", tid), int(-r));
+		c.task.restore(t);
+		out[tid] = {d->tid_address, d->altstack.sp, d->altstack.size, d->altstack.flags};
+	}
+	return out;
+}
+
+void dump_core(DumpContext &c, const dump_misc &m, const std::map<pid_t, ThreadMisc> &threads)
+{
+	ThreadMisc leader = {m.tid_address, m.altstack_sp, m.altstack_size, m.altstack_flags};
+	write_core(c, c.task.leader(), leader, task_core(c, m));
+	for (const auto &[tid, misc] : threads)
+		write_core(c, c.task.thread(tid), misc, nullptr);
 }
 
 } // namespace criu

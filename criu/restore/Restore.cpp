@@ -27,14 +27,22 @@ using compel::format;
 
 namespace {
 
-void check_pid_free(pid_t pid)
+// The pid and every thread's tid; a tid taken later makes the restorer's
+// clone3 fail, which it reports.
+void check_pids_free(const RestoreImages &img)
 {
-	if (kill(pid, 0) == 0 || errno != ESRCH) {
-		std::ifstream comm(format("/proc/%d/comm", pid));
+	for (size_t i = 0; i < img.pstree->n_threads; i++) {
+		pid_t tid = pid_t(img.pstree->threads[i]->levels[0]);
+		if (kill(tid, 0) != 0 && errno == ESRCH)
+			continue;
+		std::ifstream comm(format("/proc/%d/comm", tid));
 		std::string name;
 		std::getline(comm, name);
-		throw Error(format("pid %d is in use%s: cannot restore the process with its pid", pid,
-				   name.empty() ? "" : (" (by " + name + ")").c_str()),
+		std::string by = name.empty() ? "" : " (by " + name + ")";
+		if (tid == img.pid)
+			throw Error(format("pid %d is in use%s: cannot restore the process with its pid", tid, by.c_str()),
+				    EEXIST);
+		throw Error(format("tid %d is in use%s: cannot restore thread %d of pid %d", tid, by.c_str(), tid, img.pid),
 			    EEXIST);
 	}
 }
@@ -54,6 +62,17 @@ pid_t clone_with_pid(pid_t pid)
 	return pid_t(r);
 }
 
+const char *restorer_step(uint32_t step)
+{
+	static const char *const names[] = {
+		"unmapping criu", "moving the special mappings", "moving the memory", "setting the mm fields",
+		"signal actions", "timers", "rseq", "thread state", "prctl state", "queueing pending signals",
+		"credentials", "creating a thread",
+	};
+	static_assert(sizeof(names) / sizeof(names[0]) == RESTORER_STEP_CLONE, "a name for every restorer step");
+	return step >= 1 && step <= RESTORER_STEP_CLONE ? names[step - 1] : "unknown";
+}
+
 // What the restoring process said: its own error, the restorer's verdict,
 // or nothing because it died.
 restorer_status wait_for_restorer(int fd, pid_t pid)
@@ -65,13 +84,22 @@ restorer_status wait_for_restorer(int fd, pid_t pid)
 		msg.append(buf, size_t(n));
 	if (msg.rfind("ERR:", 0) == 0)
 		throw Error::described(format("pid %d: ", pid) + msg.substr(4), EIO);
+	// Threads that fail at once each write a verdict: the first is the one
+	// to report.  Success is one verdict, the leader's, alone.
 	restorer_status st;
-	if (msg.size() == sizeof(st)) {
+	if (msg.size() >= sizeof(st) && msg.size() % sizeof(st) == 0) {
 		memcpy(&st, msg.data(), sizeof(st));
-		if (st.magic == RESTORER_STATUS_MAGIC && st.step == 0 && st.error == 0)
+		if (st.magic == RESTORER_STATUS_MAGIC && st.step == 0 && st.error == 0 && msg.size() == sizeof(st))
 			return st;
+		if (st.magic == RESTORER_STATUS_MAGIC && st.step == RESTORER_STEP_CLONE && st.error == -EEXIST)
+			throw Error(format("pid %d: tid %d was taken while criu prepared the restore: cannot restore "
+					   "the thread with its tid",
+					   pid, st.tid),
+				    EEXIST);
 		if (st.magic == RESTORER_STATUS_MAGIC)
-			throw Error(format("pid %d: the restorer failed at step %u", pid, st.step), -st.error);
+			throw Error(format("pid %d: thread %d: the restorer failed at step %u (%s)", pid, st.tid, st.step,
+					   restorer_step(st.step)),
+				    -st.error);
 	}
 	// Every copy of the pipe's write end is closed: it has ended.
 	int status = 0;
@@ -82,20 +110,37 @@ restorer_status wait_for_restorer(int fd, pid_t pid)
 			       EIO);
 }
 
-// The restorer is waiting: give the thread its dumped registers and signal
-// mask, take the restorer out, and let the process go.
+// Thread t leaves the restorer with the registers and signal mask of core.
+void give_state(compel::core::Task &task, pid_t tid, const CoreEntry &core)
+{
+	compel::core::TracedThread &t = task.thread(tid);
+	compel::core::RegSet regs;
+	std::vector<uint8_t> fpu;
+	try {
+		arch_core(core.arch)->load(core, t.thread.get_regset(t.arch->fpu_regset(), t.arch->fpu_max_size()), regs,
+					   fpu);
+	} catch (const Error &e) {
+		throw e.with_context(format("core-%d.img", tid));
+	}
+	task.replace_saved_state(t, regs, fpu, core.thread->blocked_sigs);
+}
+
+// The restorer is waiting in every thread: give each its dumped registers
+// and signal mask, take the restorer out, and let the process go.  All
+// threads are stopped until the last is given its state.
 void finish(const RestoreImages &img, const restorer_status &st, bool leave_stopped)
 {
 	std::unique_ptr<compel::core::Task> task = compel::core::Task::seize(img.pid, 0);
-	compel::core::TracedThread &t = task->leader();
-	compel::core::RegSet regs;
-	std::vector<uint8_t> fpu;
-	arch_core(img.core->arch)
-		->load(*img.core, t.thread.get_regset(t.arch->fpu_regset(), t.arch->fpu_max_size()), regs, fpu);
+	if (task->tids().size() != img.pstree->n_threads)
+		throw Error(format("pid %d: has %zu threads after the restorer, not %zu", img.pid, task->tids().size(),
+				   img.pstree->n_threads),
+			    EIO);
 	int64_t r = task->syscall(compel_sys(COMPEL_SYS_munmap), {st.self.start, st.self.len});
 	if (r < 0)
 		throw Error(format("pid %d: cannot unmap the restorer", img.pid), int(-r));
-	task->replace_saved_state(t, regs, fpu, img.core->thread->blocked_sigs);
+	give_state(*task, img.pid, *img.core);
+	for (const auto &core : img.threads)
+		give_state(*task, pid_t(core->tid), *core);
 	if (leave_stopped && kill(img.pid, SIGSTOP) != 0)
 		throw Error(format("pid %d: cannot stop it", img.pid), errno);
 	task->detach();
@@ -108,7 +153,7 @@ int restore(const Options &opts)
 	uint64_t start = monotonic_us();
 	ImagesDir dir(opts.images_dir, false);
 	RestoreImages img = read_images(dir);
-	check_pid_free(img.pid);
+	check_pids_free(img);
 	LOG_DEBUG("pid %d: images read and checked", img.pid);
 
 	int status[2];

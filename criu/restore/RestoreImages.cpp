@@ -238,6 +238,41 @@ void check_mapped_files(const RestoreImages &img)
 			check_identity(*img.file(mm.vmas[i]->file_id).reg, "the mapped file");
 }
 
+// The threads: the leader first, each with one pid level, none twice.
+void check_threads(ImageReader &r, const PstreeEntry &p)
+{
+	if (!p.n_threads || p.threads[0]->n_levels != 1 || p.threads[0]->levels[0] != p.pid->levels[0])
+		r.fail("threads: the leader must come first");
+	std::set<uint32_t> tids;
+	for (size_t i = 0; i < p.n_threads; i++) {
+		const NsPid &t = *p.threads[i];
+		if (t.n_levels != 1 || !t.levels[0] || t.levels[0] > uint32_t(INT32_MAX))
+			r.fail(format("threads: thread %zu must have one pid level, a valid tid", i));
+		if (!tids.insert(t.levels[0]).second)
+			r.fail(format("threads: tid %u is listed twice", t.levels[0]));
+	}
+}
+
+// core-<tid>.img: every thread's state, and the process's in the leader's.
+Unpacked<CoreEntry> read_core(const ImagesDir &dir, const RestoreImages &img, pid_t tid)
+{
+	ImageReader r(dir.fd(), dir.path(), ImageKind::Core, format("core-%d.img", tid));
+	Unpacked<CoreEntry> core = r.expect<CoreEntry>(&core_entry__descriptor);
+	bool leader = tid == img.pid;
+	if (core->tid != uint32_t(tid))
+		r.fail(format("tid: %u, but the file is named for thread %d", core->tid, tid));
+	if (!core->thread || (leader && (!core->task || !core->task->creds)))
+		r.fail("lacks the thread's or the task's state");
+	if (!leader && core->task)
+		r.fail("task: a thread other than the leader holds the process's state");
+	if (!leader && !core->thread->name)
+		r.fail("thread.name: missing");
+	if (core->arch != img.inventory->arch)
+		r.fail(format("holds a thread of arch %u, but inventory.img says the tasks are of arch %u", core->arch,
+			      img.inventory->arch));
+	return core;
+}
+
 } // namespace
 
 RestoreImages read_images(const ImagesDir &dir)
@@ -260,20 +295,14 @@ RestoreImages read_images(const ImagesDir &dir)
 		img.pstree = r.expect<PstreeEntry>(&pstree_entry__descriptor);
 		if (r.next(&pstree_entry__descriptor))
 			r.fail("lists more than one process: restoring process trees is not supported yet");
-		if (!img.pstree->pid || img.pstree->pid->n_levels != 1 || img.pstree->n_threads != 1)
-			r.fail("the process must have one pid level and one thread");
+		if (!img.pstree->pid || img.pstree->pid->n_levels != 1)
+			r.fail("the process must have one pid level");
 		img.pid = pid_t(img.pstree->pid->levels[0]);
+		check_threads(r, *img.pstree);
 	}
-	std::string core = format("core-%d.img", img.pid);
-	{
-		ImageReader r(dir.fd(), dir.path(), ImageKind::Core, core);
-		img.core = r.expect<CoreEntry>(&core_entry__descriptor);
-		if (img.core->tid != uint32_t(img.pid) || !img.core->thread || !img.core->task || !img.core->task->creds)
-			r.fail("lacks the thread's or the task's state");
-		if (img.core->arch != img.inventory->arch)
-			r.fail(format("holds a thread of arch %u, but inventory.img says the tasks are of arch %u",
-				      img.core->arch, img.inventory->arch));
-	}
+	img.core = read_core(dir, img, img.pid);
+	for (size_t i = 1; i < img.pstree->n_threads; i++)
+		img.threads.push_back(read_core(dir, img, pid_t(img.pstree->threads[i]->levels[0])));
 	{
 		ImageReader r(dir.fd(), dir.path(), ImageKind::Mm, format("mm-%d.img", img.pid));
 		img.mm = r.expect<MmEntry>(&mm_entry__descriptor);

@@ -23,7 +23,8 @@ struct RestoreImages {
 	pid_t pid = 0;
 	Unpacked<InventoryEntry> inventory;
 	Unpacked<PstreeEntry> pstree;
-	Unpacked<CoreEntry> core;
+	Unpacked<CoreEntry> core;                 // the leader's
+	std::vector<Unpacked<CoreEntry>> threads; // the other threads', in pstree.img's order
 	Unpacked<MmEntry> mm;
 	Unpacked<PagemapHead> pagemap_head;
 	std::vector<Unpacked<PagemapEntry>> pagemap;

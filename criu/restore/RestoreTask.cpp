@@ -313,7 +313,6 @@ void fill_task_args(restorer_args &ra, RestorerArea &area, const RestoreImages &
 {
 	const MmEntry &mm = *img.mm;
 	const TaskCoreEntry &t = *img.core->task;
-	const ThreadCoreEntry &th = *img.core->thread;
 
 	uint64_t *auxv = area.alloc<uint64_t>(mm.n_auxv);
 	std::copy(mm.auxv, mm.auxv + mm.n_auxv, auxv);
@@ -335,16 +334,10 @@ void fill_task_args(restorer_args &ra, RestorerArea &area, const RestoreImages &
 	}
 	ra.timers = uintptr_t(timers), ra.nr_timers = uint32_t(t.n_posix_timers);
 
-	if (th.rseq)
-		ra.rseq_area = th.rseq->area, ra.rseq_len = th.rseq->length, ra.rseq_sig = th.rseq->signature;
-	ra.clear_child_tid = th.clear_child_tid;
-	ra.robust_list = th.robust_list, ra.robust_list_len = th.robust_list_len;
-	ra.altstack_sp = th.altstack_sp, ra.altstack_size = th.altstack_size, ra.altstack_flags = th.altstack_flags;
 	ra.personality = t.personality;
 	ra.umask = t.umask;
 	ra.dumpable = int32_t(t.dumpable), ra.pdeathsig = t.pdeathsig;
 	ra.child_subreaper = t.child_subreaper, ra.no_new_privs = t.no_new_privs;
-	strncpy(ra.comm, t.comm, sizeof(ra.comm) - 1);
 
 	auto siginfos = [&](SiginfoEntry **e, size_t n) {
 		uint8_t *out = area.alloc<uint8_t>(n * RESTORER_SIGINFO_SIZE);
@@ -353,9 +346,29 @@ void fill_task_args(restorer_args &ra, RestorerArea &area, const RestoreImages &
 			       std::min<size_t>(e[i]->siginfo.len, RESTORER_SIGINFO_SIZE));
 		return uint64_t(uintptr_t(out));
 	};
-	ra.pending = siginfos(th.pending, th.n_pending), ra.nr_pending = uint32_t(th.n_pending);
 	ra.shared_pending = siginfos(t.shared_pending, t.n_shared_pending);
 	ra.nr_shared_pending = uint32_t(t.n_shared_pending);
+
+	std::vector<const CoreEntry *> cores = {&*img.core};
+	for (const auto &core : img.threads)
+		cores.push_back(&*core);
+	auto *threads = area.alloc<restorer_thread>(cores.size());
+	for (size_t i = 0; i < cores.size(); i++) {
+		const ThreadCoreEntry &th = *cores[i]->thread;
+		restorer_thread &rt = threads[i];
+		rt = {};
+		rt.tid = int32_t(cores[i]->tid);
+		if (i)
+			rt.stack_top = uint64_t(uintptr_t(area.alloc<uint8_t>(RESTORER_THREAD_STACK))) + RESTORER_THREAD_STACK;
+		if (th.rseq)
+			rt.rseq_area = th.rseq->area, rt.rseq_len = th.rseq->length, rt.rseq_sig = th.rseq->signature;
+		rt.clear_child_tid = th.clear_child_tid;
+		rt.robust_list = th.robust_list, rt.robust_list_len = th.robust_list_len;
+		rt.altstack_sp = th.altstack_sp, rt.altstack_size = th.altstack_size, rt.altstack_flags = th.altstack_flags;
+		strncpy(rt.name, th.name ? th.name : t.comm, sizeof(rt.name) - 1);
+		rt.pending = siginfos(th.pending, th.n_pending), rt.nr_pending = uint32_t(th.n_pending);
+	}
+	ra.threads = uintptr_t(threads), ra.nr_threads = uint32_t(cores.size());
 
 	const CredsEntry &c = *t.creds;
 	ra.uid = c.uid, ra.euid = c.euid, ra.suid = c.suid, ra.fsuid = c.fsuid;
@@ -404,11 +417,14 @@ int highest_fd(const RestoreImages &img)
 		plan.take(mm.vmas[i]->start, mm.vmas[i]->end);
 		(is_special(mm.vmas[i]->kind) ? specials_len : premap_len) += mm.vmas[i]->end - mm.vmas[i]->start;
 	}
+	size_t pending = img.core->thread->n_pending + img.core->task->n_shared_pending;
+	for (const auto &core : img.threads)
+		pending += core->thread->n_pending;
+	size_t nr_threads = 1 + img.threads.size();
 	uint64_t args_size = page_up(sizeof(restorer_args) + (nr_own + 256) * sizeof(restorer_range) +
-				     mm.n_vmas * sizeof(restorer_vma) + mm.n_auxv * 8 +
-				     (img.core->thread->n_pending + img.core->task->n_shared_pending) * RESTORER_SIGINFO_SIZE +
+				     mm.n_vmas * sizeof(restorer_vma) + mm.n_auxv * 8 + pending * RESTORER_SIGINFO_SIZE +
 				     img.core->task->n_posix_timers * sizeof(restorer_timer) + img.core->task->creds->n_groups * 4 +
-				     4096);
+				     nr_threads * (sizeof(restorer_thread) + RESTORER_THREAD_STACK + 16) + 4096);
 	uint64_t area_at = plan.find(page_up(restorer_x86_64_blob.mem_size) + args_size + kRestorerStack);
 	uint64_t scratch_at = plan.find(page_up(specials_len) + kPage);
 	uint64_t premap_at = plan.find(page_up(premap_len) + kPage);

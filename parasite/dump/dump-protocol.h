@@ -87,10 +87,26 @@ struct dump_pages {
 	compel_u64 zero[DUMP_BATCH_PAGES / 64];      /* bit i: page i of the batch's runs is zero */
 };
 
+/*
+ * What the kernel tells only the thread itself, for threads but the leader:
+ * criu runs prctl(PR_GET_TID_ADDRESS) and sigaltstack() in each, through
+ * ptrace, and they write here.  altstack is the kernel's stack_t.
+ */
+struct dump_thread {
+	compel_u64 tid_address;
+	struct {
+		compel_u64 sp;
+		int32_t flags;
+		uint32_t pad;
+		compel_u64 size;
+	} altstack;
+};
+
 /* The argument area holds what any command needs. */
 union dump_args {
 	struct dump_misc misc;
 	struct dump_pages pages;
+	struct dump_thread thread;
 };
 
 /* The steps of the commands, for the host's error message. */

@@ -1,6 +1,6 @@
 /*
  * What criu restore hands its restorer blob: everything the restored
- * process's own thread must do after criu's code and data are gone.
+ * process's threads must do after criu's code and data are gone.
  * Arrays live in the same area, after this header; their addresses are
  * where the restorer sees them.  compel-layout checks that the host and
  * every blob arch lay it out alike.
@@ -12,6 +12,7 @@
 
 #define RESTORER_NR_SIGNALS 64
 #define RESTORER_SIGINFO_SIZE 128
+#define RESTORER_THREAD_STACK (32 << 10) /* each thread but the leader has one */
 
 struct restorer_range {
 	compel_u64 start, len;
@@ -37,6 +38,25 @@ struct restorer_sigaction {
 struct restorer_timer {
 	int32_t id, clock, notify, signo, notify_tid, pad;
 	compel_u64 sigval, value_ns, interval_ns;
+};
+
+/*
+ * A thread of the restored process: the leader is the first; the restorer
+ * creates the others with their tids, each on its own stack.  What the
+ * thread sets itself (the kernel keeps it per thread).
+ */
+struct restorer_thread {
+	int32_t tid;
+	uint32_t nr_pending;
+	compel_u64 pending;        /* its own queued signals: siginfos of RESTORER_SIGINFO_SIZE bytes */
+	compel_u64 stack_top;      /* 16-byte aligned; unused for the leader */
+	compel_u64 rseq_area;
+	uint32_t rseq_len, rseq_sig;
+	compel_u64 clear_child_tid, robust_list, robust_list_len;
+	compel_u64 altstack_sp, altstack_size;
+	int32_t altstack_flags;
+	uint32_t pad;
+	char name[16];
 };
 
 /* The kernel's struct prctl_mm_map, with the auxv pointer as a u64. */
@@ -72,20 +92,21 @@ struct restorer_args {
 	struct {
 		compel_u64 value_ns, interval_ns;
 	} itimers[3];
-	compel_u64 rseq_area;
-	uint32_t rseq_len, rseq_sig;
-	compel_u64 clear_child_tid, robust_list, robust_list_len;
-	compel_u64 altstack_sp, altstack_size;
-	int32_t altstack_flags;
 	uint32_t personality;
 	uint32_t umask;
 	int32_t dumpable, pdeathsig, child_subreaper, no_new_privs;
-	char comm[16];
 
-	/* Signals to queue again: siginfos of RESTORER_SIGINFO_SIZE bytes. */
-	compel_u64 pending;        /* this thread's */
-	compel_u64 shared_pending; /* the process's */
-	uint32_t nr_pending, nr_shared_pending;
+	compel_u64 threads;        /* struct restorer_thread[nr_threads], the leader first */
+	uint32_t nr_threads;
+	/* How many of the other threads have set their state: the leader
+	 * waits on it (a futex) before it reports. */
+	uint32_t threads_ready;
+
+	/* The process's pending signals, to queue again: siginfos of
+	 * RESTORER_SIGINFO_SIZE bytes. */
+	compel_u64 shared_pending;
+	uint32_t nr_shared_pending;
+	uint32_t pad;
 
 	/* Credentials, set last. */
 	uint32_t uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
@@ -103,13 +124,14 @@ struct restorer_args {
 	int32_t error;
 };
 
-/* What the restorer writes to status_fd: step 0 and error 0 when done. */
+/* What the restorer writes to status_fd: step 0 and error 0 when done;
+ * on failure, the thread that failed. */
 #define RESTORER_STATUS_MAGIC 0x52545352u /* "RSTR" */
 struct restorer_status {
 	uint32_t magic;
 	uint32_t step;
 	int32_t error;
-	uint32_t pad;
+	int32_t tid;
 	struct restorer_range self; /* for criu to unmap */
 };
 
@@ -126,6 +148,7 @@ enum {
 	RESTORER_STEP_PRCTL,
 	RESTORER_STEP_PENDING,
 	RESTORER_STEP_CREDS,
+	RESTORER_STEP_CLONE, /* creating a thread with its tid */
 };
 
 #endif

@@ -1,10 +1,12 @@
 /*
- * criu's restorer: runs in the restored process's only thread after criu
- * has prepared everything it can from normal code.  It removes criu's own
- * memory, moves the process's memory (premapped by criu) into place, and
- * sets what only the thread itself can set.  Then it reports and waits:
- * criu seizes it, gives the thread its registers and signal mask through
- * ptrace, and takes this blob out (see criu/restore/Restore.cpp).
+ * criu's restorer: runs in the restored process's leader after criu has
+ * prepared everything it can from normal code.  It removes criu's own
+ * memory, moves the process's memory (premapped by criu) into place,
+ * creates the other threads with their tids, and each thread sets what
+ * only it can set.  When every thread is done, the leader reports, and all
+ * wait: criu seizes them, gives each thread its registers and signal mask
+ * through ptrace, and takes this blob out (see criu/restore/Restore.cpp).
+ * No thread runs the process's code before all of them are restored.
  */
 #include <compel/plugins/std.h>
 
@@ -30,6 +32,14 @@
 #define SECBIT_KEEP_CAPS_ (1u << 4)
 #define SIGKILL_ 9
 #define SIGSTOP_ 19
+#define CLONE_VM_ 0x100ul
+#define CLONE_FS_ 0x200ul
+#define CLONE_FILES_ 0x400ul
+#define CLONE_SIGHAND_ 0x800ul
+#define CLONE_THREAD_ 0x10000ul
+#define CLONE_SYSVSEM_ 0x40000ul
+#define FUTEX_WAIT_PRIVATE_ 128
+#define FUTEX_WAKE_PRIVATE_ 129
 
 struct kernel_sigaction {
 	unsigned long handler;
@@ -68,6 +78,11 @@ struct kernel_stack {
 	unsigned long size;
 };
 
+struct kernel_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size,
+		cgroup;
+};
+
 struct cap_header {
 	uint32_t version;
 	int pid;
@@ -79,23 +94,27 @@ struct cap_data {
 
 static struct restorer_args *args;
 
-static __attribute__((noreturn)) void finish(uint32_t step, long err)
+static __attribute__((noreturn)) void park(void)
 {
-	struct restorer_status st = {RESTORER_STATUS_MAGIC, step, (int32_t)err, 0, args->self};
-
-	sys_write(args->status_fd, &st, sizeof(st));
-	if (err) /* criu kills what is left; be gone first */
-		sys_exit_group(1);
-	sys_close(args->status_fd);
 	for (;;) /* criu seizes the thread here */
 		sys_ppoll(0, 0, 0, 0, 8);
+}
+
+/* Thread tid failed: the verdict goes to criu, and the process ends. */
+static __attribute__((noreturn)) void fail(int tid, uint32_t step, long err)
+{
+	struct restorer_status st = {RESTORER_STATUS_MAGIC, step, (int32_t)err, tid, args->self};
+
+	sys_write(args->status_fd, &st, sizeof(st));
+	sys_exit_group(1); /* criu kills what is left; be gone first */
+	park();
 }
 
 #define CHECK(step, call)                                                                                   \
 	do {                                                                                                \
 		long ret_ = (call);                                                                         \
 		if (ret_ < 0 && ret_ > -4096)                                                               \
-			finish(step, ret_);                                                                 \
+			fail((int)sys_gettid(), step, ret_);                                                \
 	} while (0)
 
 static void to_timeval(uint64_t ns, struct kernel_timeval *tv)
@@ -158,10 +177,8 @@ static void replace_memory(void)
 	CHECK(RESTORER_STEP_MM, sys_prctl(PR_SET_MM_, PR_SET_MM_MAP_, (unsigned long)&args->mm, sizeof(args->mm), 0));
 }
 
-static void restore_signals_and_timers(void)
+static void restore_sigactions(void)
 {
-	const struct restorer_timer *timers = (const void *)(unsigned long)args->timers;
-	uint32_t i;
 	int sig;
 
 	for (sig = 1; sig <= RESTORER_NR_SIGNALS; sig++) {
@@ -171,6 +188,14 @@ static void restore_signals_and_timers(void)
 		if (sig != SIGKILL_ && sig != SIGSTOP_)
 			CHECK(RESTORER_STEP_SIGNALS, sys_rt_sigaction(sig, &a, 0, sizeof(a.mask)));
 	}
+}
+
+/* After the threads exist: a timer may signal one of them. */
+static void restore_timers(void)
+{
+	const struct restorer_timer *timers = (const void *)(unsigned long)args->timers;
+	uint32_t i;
+
 	for (i = 0; i < 3; i++) {
 		struct kernel_itimerval v;
 		uint64_t value = args->itimers[i].value_ns;
@@ -203,40 +228,47 @@ static void restore_signals_and_timers(void)
 	CHECK(RESTORER_STEP_TIMERS, sys_prctl(PR_TIMER_CREATE_RESTORE_IDS_, 0, 0, 0, 0));
 }
 
-static void restore_thread(void)
+/* What the kernel keeps per thread; t is the calling thread.  Its own
+ * pending signals are queued to it: a process may queue any siginfo to
+ * itself, and these arrive as they were. */
+static void restore_thread(const struct restorer_thread *t)
 {
-	struct kernel_stack ss = {(void *)(unsigned long)args->altstack_sp, args->altstack_flags,
-				  (unsigned long)args->altstack_size};
+	struct kernel_stack ss = {(void *)(unsigned long)t->altstack_sp, t->altstack_flags,
+				  (unsigned long)t->altstack_size};
+	const uint8_t *own = (const void *)(unsigned long)t->pending;
+	int pid = (int)sys_getpid();
+	uint32_t i;
 
-	if (args->rseq_area)
-		CHECK(RESTORER_STEP_RSEQ, sys_rseq((void *)(unsigned long)args->rseq_area, args->rseq_len, 0,
-						   args->rseq_sig));
-	sys_set_tid_address((int *)(unsigned long)args->clear_child_tid);
+	if (t->rseq_area)
+		CHECK(RESTORER_STEP_RSEQ, sys_rseq((void *)(unsigned long)t->rseq_area, t->rseq_len, 0, t->rseq_sig));
+	sys_set_tid_address((int *)(unsigned long)t->clear_child_tid);
 	CHECK(RESTORER_STEP_THREAD,
-	      sys_set_robust_list((void *)(unsigned long)args->robust_list, (unsigned long)args->robust_list_len));
+	      sys_set_robust_list((void *)(unsigned long)t->robust_list, (unsigned long)t->robust_list_len));
 	CHECK(RESTORER_STEP_THREAD, sys_sigaltstack(&ss, 0));
 	CHECK(RESTORER_STEP_THREAD, sys_personality(args->personality));
+	CHECK(RESTORER_STEP_PRCTL, sys_prctl(PR_SET_NAME_, (unsigned long)t->name, 0, 0, 0));
+	for (i = 0; i < t->nr_pending; i++) {
+		const uint8_t *si = own + i * RESTORER_SIGINFO_SIZE;
+
+		CHECK(RESTORER_STEP_PENDING, sys_rt_tgsigqueueinfo(pid, t->tid, *(const int *)si, (void *)si));
+	}
+}
+
+static void restore_process(void)
+{
 	sys_umask((int)args->umask);
-	CHECK(RESTORER_STEP_PRCTL, sys_prctl(PR_SET_NAME_, (unsigned long)args->comm, 0, 0, 0));
 	CHECK(RESTORER_STEP_PRCTL, sys_prctl(PR_SET_DUMPABLE_, (unsigned long)args->dumpable, 0, 0, 0));
 	CHECK(RESTORER_STEP_PRCTL, sys_prctl(PR_SET_PDEATHSIG_, (unsigned long)args->pdeathsig, 0, 0, 0));
 	CHECK(RESTORER_STEP_PRCTL,
 	      sys_prctl(PR_SET_CHILD_SUBREAPER_, (unsigned long)args->child_subreaper, 0, 0, 0));
 }
 
-static void queue_pending(void)
+static void queue_shared_pending(void)
 {
-	const uint8_t *own = (const void *)(unsigned long)args->pending;
 	const uint8_t *shared = (const void *)(unsigned long)args->shared_pending;
-	int pid = (int)sys_getpid(), tid = (int)sys_gettid();
+	int pid = (int)sys_getpid();
 	uint32_t i;
 
-	/* A process may queue any siginfo to itself: these arrive as they were. */
-	for (i = 0; i < args->nr_pending; i++) {
-		const uint8_t *si = own + i * RESTORER_SIGINFO_SIZE;
-
-		CHECK(RESTORER_STEP_PENDING, sys_rt_tgsigqueueinfo(pid, tid, *(const int *)si, (void *)si));
-	}
 	for (i = 0; i < args->nr_shared_pending; i++) {
 		const uint8_t *si = shared + i * RESTORER_SIGINFO_SIZE;
 
@@ -244,6 +276,7 @@ static void queue_pending(void)
 	}
 }
 
+/* Credentials are per thread too: every thread sets them, last. */
 static void restore_creds(void)
 {
 	struct cap_header h = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
@@ -273,10 +306,50 @@ static void restore_creds(void)
 		CHECK(RESTORER_STEP_CREDS, sys_prctl(PR_SET_NO_NEW_PRIVS_, 1, 0, 0, 0));
 }
 
+/* A thread but the leader: born with every signal blocked (the leader's
+ * mask), it restores itself, says so, and waits for criu. */
+static __attribute__((noreturn)) void thread_main(void *arg)
+{
+	const struct restorer_thread *t = arg;
+
+	restore_thread(t);
+	restore_creds();
+	__atomic_add_fetch(&args->threads_ready, 1, __ATOMIC_SEQ_CST);
+	sys_futex(&args->threads_ready, FUTEX_WAKE_PRIVATE_, 1, 0, 0, 0);
+	park();
+}
+
+/* With the leader's capabilities still whole: clone3 with set_tid needs
+ * CAP_CHECKPOINT_RESTORE.  No CLONE_SETTLS: criu sets fs and gs base with
+ * the rest of the registers. */
+static void create_threads(void)
+{
+	const struct restorer_thread *threads = (const void *)(unsigned long)args->threads;
+	uint32_t i, ready;
+
+	for (i = 1; i < args->nr_threads; i++) {
+		const struct restorer_thread *t = &threads[i];
+		struct kernel_clone_args ca = {0};
+		long ret;
+
+		ca.flags = CLONE_VM_ | CLONE_FS_ | CLONE_FILES_ | CLONE_SIGHAND_ | CLONE_THREAD_ | CLONE_SYSVSEM_;
+		ca.stack = t->stack_top - RESTORER_THREAD_STACK;
+		ca.stack_size = RESTORER_THREAD_STACK;
+		ca.set_tid = (unsigned long)&t->tid;
+		ca.set_tid_size = 1;
+		ret = compel_clone_thread(&ca, sizeof(ca), thread_main, (void *)t);
+		if (ret < 0)
+			fail(t->tid, RESTORER_STEP_CLONE, ret);
+	}
+	while ((ready = __atomic_load_n(&args->threads_ready, __ATOMIC_SEQ_CST)) != args->nr_threads - 1)
+		sys_futex(&args->threads_ready, FUTEX_WAIT_PRIVATE_, ready, 0, 0, 0);
+}
+
 __attribute__((noreturn)) void __export_restore(struct restorer_args *a);
 
 void __export_restore(struct restorer_args *a)
 {
+	struct restorer_status done;
 	uint64_t all = ~0ull;
 	uint32_t i;
 
@@ -288,12 +361,18 @@ void __export_restore(struct restorer_args *a)
 		CHECK(RESTORER_STEP_RSEQ, sys_rseq((void *)(unsigned long)args->criu_rseq, args->criu_rseq_len,
 						   RSEQ_FLAG_UNREGISTER_, args->criu_rseq_sig));
 	replace_memory();
-	restore_signals_and_timers();
-	restore_thread();
-	queue_pending();
+	restore_sigactions();
+	create_threads();
+	restore_timers();
+	restore_thread((const struct restorer_thread *)(unsigned long)args->threads);
+	restore_process();
+	queue_shared_pending();
 	restore_creds();
 	for (i = 0; i < sizeof(args->close_fds) / sizeof(args->close_fds[0]); i++)
 		if (args->close_fds[i] >= 0)
 			sys_close(args->close_fds[i]);
-	finish(0, 0);
+	done = (struct restorer_status){RESTORER_STATUS_MAGIC, 0, 0, 0, args->self};
+	sys_write(args->status_fd, &done, sizeof(done));
+	sys_close(args->status_fd);
+	park();
 }

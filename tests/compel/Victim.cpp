@@ -1,7 +1,10 @@
 #include "Victim.h"
 
+#include "test-parasite.h"
+
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
@@ -172,19 +175,82 @@ std::string diff(const Outside &a, const Outside &b)
 	return d;
 }
 
-AllRegs registers_of(const std::vector<pid_t> &tids)
+VectorRegs vector_regs(compel_arch arch)
 {
+	switch (arch) {
+	case COMPEL_ARCH_X86_64:
+	case COMPEL_ARCH_I386:
+		return {NT_X86_XSTATE, 160, 256}; // xsave legacy area: xmm0-15
+	case COMPEL_ARCH_AARCH64:
+		return {NT_PRFPREG, 0, 512}; // user_fpsimd_state: v0-v31
+	case COMPEL_ARCH_ARM:
+		return {NT_ARM_VFP, 0, 256}; // user_vfp: d0-d31
+	case COMPEL_ARCH_NONE:
+		break;
+	}
+	FAIL("no vector registers known for compel arch " << int(arch));
+	return {};
+}
+
+AllRegs registers_of(const compel::Task &task)
+{
+	unsigned fpu = vector_regs(task.arch()).regset;
 	AllRegs out;
-	for (pid_t tid : tids) {
-		std::vector<uint8_t> gpr(512), xs(16384);
-		iovec g = {gpr.data(), gpr.size()}, x = {xs.data(), xs.size()};
+	for (pid_t tid : task.threads()) {
+		std::vector<uint8_t> gpr(512), fp(16384);
+		iovec g = {gpr.data(), gpr.size()}, f = {fp.data(), fp.size()};
 		REQUIRE(ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void *>(NT_PRSTATUS), &g) == 0);
-		REQUIRE(ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void *>(NT_X86_XSTATE), &x) == 0);
+		REQUIRE(ptrace(PTRACE_GETREGSET, tid, reinterpret_cast<void *>(uintptr_t(fpu)), &f) == 0);
 		gpr.resize(g.iov_len);
-		xs.resize(x.iov_len);
-		out[tid] = {gpr, xs};
+		fp.resize(f.iov_len);
+		out[tid] = {gpr, fp};
 	}
 	return out;
 }
 
-std::string victim_path(bool bits32) { return bits32 ? VICTIM32_PATH : VICTIM64_PATH; }
+namespace {
+
+// Set by CMake: {"name", "path"}, one per build of the victim.
+const VictimBuild kVictimBuilds[] = {VICTIM_BUILDS};
+
+std::vector<VictimBuild> chosen_victims(std::begin(kVictimBuilds), std::end(kVictimBuilds));
+std::vector<const compel_blob_desc *> parasite_builds(std::begin(test_parasite_blobs), std::end(test_parasite_blobs));
+
+} // namespace
+
+std::string foreign_victim;
+
+const std::vector<VictimBuild> &victim_builds() { return chosen_victims; }
+
+bool choose_victims(const std::string &names)
+{
+	chosen_victims.clear();
+	std::istringstream in(names);
+	for (std::string name; std::getline(in, name, ',');) {
+		auto b = std::find_if(std::begin(kVictimBuilds), std::end(kVictimBuilds),
+				      [&](const VictimBuild &v) { return v.name == name; });
+		if (b == std::end(kVictimBuilds))
+			return false;
+		chosen_victims.push_back(*b);
+	}
+	return !chosen_victims.empty();
+}
+
+std::string blob_arch_name(const compel_blob_desc &blob)
+{
+	static const std::string prefix = "test_parasite_";
+	return std::string(blob.name).substr(prefix.size());
+}
+
+const compel_blob_desc *const *test_parasite() { return parasite_builds.data(); }
+
+bool choose_parasite(const std::string &name)
+{
+	// compel_blob_for_arch() takes the first build of the task's arch.
+	auto it = std::find_if(parasite_builds.begin(), parasite_builds.end() - 1,
+			       [&](const compel_blob_desc *b) { return blob_arch_name(*b) == name; });
+	if (it == parasite_builds.end() - 1)
+		return false;
+	std::rotate(parasite_builds.begin(), it, it + 1);
+	return true;
+}

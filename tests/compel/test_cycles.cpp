@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "Victim.h"
-#include "test-parasite.h"
 #include "test-protocol.h"
 
 namespace {
@@ -84,7 +83,7 @@ std::map<std::string, std::string> unix_socket_names()
 
 TEST_CASE("1000 seize/infect/call/cure/detach cycles leak nothing", "[cycles]")
 {
-	Victim v(victim_path(false), "read");
+	Victim v(victim_builds().front().path, "read");
 	v.expect_ready();
 	v.wait_sleeping();
 	Outside before = look_at(v.pid());
@@ -92,7 +91,7 @@ TEST_CASE("1000 seize/infect/call/cure/detach cycles leak nothing", "[cycles]")
 
 	auto cycle = [&](uint64_t i) {
 		auto task = compel::Task::seize(v.pid());
-		auto inf = task.infect(test_parasite_blobs, {sizeof(test_args), 0});
+		auto inf = task.infect(test_parasite(), {sizeof(test_args), 0});
 		inf.args<test_args>()->in = i;
 		REQUIRE(inf.call(TEST_CMD_MIX) == 0);
 		REQUIRE(inf.args<test_args>()->out == test_mix(i));
@@ -116,12 +115,12 @@ TEST_CASE("1000 seize/infect/call/cure/detach cycles leak nothing", "[cycles]")
 
 TEST_CASE("a third process cannot reach the parasite's channel or memory", "[security]")
 {
-	Victim v(victim_path(false), "read");
+	Victim v(victim_builds().front().path, "read");
 	v.expect_ready();
 	v.wait_sleeping();
 	std::set<std::string> victim_sockets_before = socket_inodes(v.pid());
 	auto task = compel::Task::seize(v.pid());
-	auto inf = task.infect(test_parasite_blobs, {sizeof(test_args), 0});
+	auto inf = task.infect(test_parasite(), {sizeof(test_args), 0});
 
 	// The channel: a new socket in the victim and one in the host, with no
 	// name anywhere that a connect() could use.

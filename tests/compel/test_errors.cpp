@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "Victim.h"
-#include "test-parasite.h"
 #include "test-protocol.h"
 
 using Catch::Matchers::Contains;
@@ -53,7 +52,7 @@ TEST_CASE("seizing a zombie", "[errors]")
 
 TEST_CASE("seizing a task that is already traced", "[errors]")
 {
-	Victim v(victim_path(false), "read");
+	Victim v(victim_builds().front().path, "read");
 	v.expect_ready();
 	auto task = compel::Task::seize(v.pid());
 	CHECK(seize_error(v.pid()) ==
@@ -63,7 +62,7 @@ TEST_CASE("seizing a task that is already traced", "[errors]")
 
 TEST_CASE("seizing a thread id without COMPEL_SEIZE_ONE_THREAD", "[errors]")
 {
-	Victim v(victim_path(false), "threads");
+	Victim v(victim_builds().front().path, "threads");
 	v.expect_ready();
 	pid_t tid = 0;
 	{
@@ -77,38 +76,62 @@ TEST_CASE("seizing a thread id without COMPEL_SEIZE_ONE_THREAD", "[errors]")
 
 TEST_CASE("a victim killed during the infection", "[errors]")
 {
-	Victim v(victim_path(false), "read");
+	Victim v(victim_builds().front().path, "read");
 	v.expect_ready();
 	v.wait_sleeping();
 	auto task = compel::Task::seize(v.pid());
-	auto inf = task.infect(test_parasite_blobs, {sizeof(test_args), 0});
+	auto inf = task.infect(test_parasite(), {sizeof(test_args), 0});
 	kill(v.pid(), SIGKILL);
 	CHECK_THROWS_WITH(inf.call(TEST_CMD_IDS), Contains(": command 128: thread " + std::to_string(v.pid()) + " was killed by signal 9 (KILL)"));
 }
 
+// Run only where a victim of another arch can run at all (--foreign-victim).
+TEST_CASE("a task of an arch this host cannot trace is refused", "[.foreign][errors]")
+{
+	REQUIRE(!foreign_victim.empty());
+	Victim v(foreign_victim, "read");
+	v.expect_ready();
+	// A 32-bit tracer on an AArch64 kernel sees an AArch64 task through the
+	// ARM view of its registers: as many bytes as an ARM task's.
+	CHECK_THAT(seize_error(v.pid()), Contains("is of no arch this host can trace"));
+	v.go();
+	CHECK(v.verdict() == "PASS");
+}
+
 TEST_CASE("a blob without a build for the task's arch, or without an entry", "[errors]")
 {
-	Victim v(victim_path(true), "read");
+	VictimBuild vb = GENERATE(from_range(victim_builds()));
+	INFO(vb.name);
+	Victim v(vb.path, "read");
 	v.expect_ready();
 	auto task = compel::Task::seize(v.pid());
-	const compel_blob_desc *only64[] = {&test_parasite_x86_64_blob, nullptr};
-	CHECK_THROWS_WITH(task.infect(only64), Contains("is an i386 task, and the blob has no i386 build"));
+	std::vector<const compel_blob_desc *> others;
+	for (auto b = test_parasite(); *b; b++)
+		if (compel_arch((*b)->arch) != task.arch())
+			others.push_back(*b);
+	others.push_back(nullptr);
+	std::string arch = compel_arch_name(task.arch());
+	CHECK_THROWS_WITH(task.infect(others.data()),
+			  Contains("is an " + arch + " task, and the blob has no " + arch + " build"));
 
-	compel_blob_desc no_entry = test_parasite_i386_blob;
+	const compel_blob_desc *mine = compel_blob_for_arch(test_parasite(), task.arch());
+	REQUIRE(mine);
+
+	compel_blob_desc no_entry = *mine;
 	no_entry.nr_exports = 0;
 	const compel_blob_desc *broken[] = {&no_entry, nullptr};
 	CHECK_THROWS_WITH(task.infect(broken), Contains("has no parasite entry"));
 
 	// Nothing of the failed attempts is left: a real infection works.
-	auto inf = task.infect(test_parasite_blobs, {sizeof(test_args), 0});
+	auto inf = task.infect(test_parasite(), {sizeof(test_args), 0});
 	CHECK(inf.call(TEST_CMD_IDS) == 0);
 }
 
 TEST_CASE("commands below COMPEL_CMD_USER are compel's", "[errors]")
 {
-	Victim v(victim_path(false), "read");
+	Victim v(victim_builds().front().path, "read");
 	v.expect_ready();
 	auto task = compel::Task::seize(v.pid());
-	auto inf = task.infect(test_parasite_blobs, {sizeof(test_args), 0});
+	auto inf = task.infect(test_parasite(), {sizeof(test_args), 0});
 	CHECK_THROWS_WITH(inf.call(COMPEL_CMD_DAEMON), Contains("command 1 is one of compel's own"));
 }

@@ -3,10 +3,13 @@
 
   errors.py --criu CRIU --workdir DIR --bin DIR_OF_TEST_PROGRAMS
 
-Dump: a pid that does not exist, a kernel thread, a process with a TCP
-socket (it must go on unchanged, with nothing of criu left in it).
+Dump: a pid that does not exist, a kernel thread, a process whose main thread
+has ended while another runs, a process with a TCP socket (it must go on
+unchanged, with nothing of criu left in it).
 Restore: truncated, corrupted and wrong-version images, a missing pages
-image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use.
+image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use;
+of a multi-threaded process, a thread's core image missing, a thread's tid in use and
+a thread that fails in the restorer.
 Each must fail with a message that names what is wrong, leave no process
 behind, and leave the images as they were.
 """
@@ -77,6 +80,13 @@ def dump_errors(c, work):
     c.expect_failure("dump of a kernel thread", c.criu("dump", "-t", "2", "-D", f"{work}/none"),
                      "pid 2 is a kernel thread")
 
+    lwork = f"{work}/leaderless"
+    prog, pid = c.start("leaderless", lwork)
+    c.expect_failure("dump of a process whose main thread has ended",
+                     c.criu("dump", "-t", str(pid), "-D", f"{lwork}/images"), "has ended its main thread",
+                     "1 other threads run")
+    c.finish(prog, pid, lwork)
+
     vwork = f"{work}/tcp"
     prog, pid = c.start("tcp", vwork)
     before = outside(pid)
@@ -120,6 +130,105 @@ def patched(images, name, fn):
         data = f.read()
     with open(path, "wb") as f:
         f.write(fn(data))
+
+
+def varint(value):
+    out = b""
+    while True:
+        out += bytes([value & 0x7F | (0x80 if value > 0x7F else 0)])
+        value >>= 7
+        if not value:
+            return out
+
+
+def pb_fields(data):
+    """The fields of one protobuf message: [(number, wire type, raw bytes of the value)]."""
+    fields, i = [], 0
+
+    def read_varint():
+        nonlocal i
+        start = i
+        while data[i] & 0x80:
+            i += 1
+        i += 1
+        return data[start:i]
+
+    def value(raw):
+        return sum((b & 0x7F) << (7 * k) for k, b in enumerate(raw))
+
+    while i < len(data):
+        key = value(read_varint())
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            fields.append((number, wire, read_varint()))
+        elif wire == 2:
+            n = value(read_varint())
+            fields.append((number, wire, data[i:i + n]))
+            i += n
+        else:
+            size = 8 if wire == 1 else 4
+            fields.append((number, wire, data[i:i + size]))
+            i += size
+    return fields
+
+
+def pb_encode(fields):
+    out = b""
+    for number, wire, value in fields:
+        out += varint(number << 3 | wire) + (varint(len(value)) if wire == 2 else b"") + value
+    return out
+
+
+def set_thread_field(image, number, value):
+    """A core image with field `number` of its thread_core_entry (a varint) set to value."""
+    header, length = image[:12], int.from_bytes(image[12:16], "little")
+    core = pb_fields(image[16:16 + length])
+    core = [(n, w, pb_encode([(f, fw, varint(value) if f == number else v) for f, fw, v in pb_fields(val)]))
+            if n == 5 else (n, w, val) for n, w, val in core]
+    body = pb_encode(core)
+    return header + len(body).to_bytes(4, "little") + body
+
+
+def take_pid(pid):
+    """A child sleeping as pid, made through ns_last_pid (tries again if
+    another process got there first)."""
+    for _ in range(20):
+        with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+            f.write(str(pid - 1))
+        child = subprocess.Popen(["sleep", "1000"])
+        if child.pid == pid:
+            return child
+        child.kill()
+        child.wait()
+    raise Failure(f"could not make a process with pid {pid}")
+
+
+def thread_errors(c, work):
+    pid, images = good_dump(c, f"{work}/threads", name="threads")
+    tid = max(int(n[5:-4]) for n in os.listdir(images) if n.startswith("core-"))
+    if tid == pid:
+        raise Failure("the dump of the threads program has one core image")
+    core = os.path.join(images, f"core-{tid}.img")
+    os.rename(core, f"{core}.away")
+    restore_fails(c, "a thread's core image is missing", pid, images, f"core-{tid}.img")
+    os.rename(f"{core}.away", core)
+    # robust_list_len (field 6) must be the kernel's struct size: the thread
+    # fails in the restorer, and the whole process must go.
+    pristine = f"{core}.pristine"
+    shutil.copy(core, pristine)
+    patched(images, f"core-{tid}.img", lambda d: set_thread_field(d, 6, 25))
+    restore_fails(c, "a thread that fails in the restorer", pid, images, f"pid {pid}: thread {tid}:",
+                  "the restorer failed at step")
+    for t in (int(n[5:-4]) for n in os.listdir(images) if n.startswith("core-") and n.endswith(".img")):
+        if os.path.exists(f"/proc/{t}"):
+            c.failures.append(f"thread {t} exists after the failed restore")
+    os.replace(pristine, core)
+    holder = take_pid(tid)
+    try:
+        restore_fails(c, "a restore onto a thread's tid in use", pid, images, f"tid {tid} is in use (by sleep)")
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def restore_errors(c, work):
@@ -191,6 +300,7 @@ def main():
     try:
         dump_errors(c, f"{args.workdir}/dump")
         restore_errors(c, f"{args.workdir}/restore")
+        thread_errors(c, f"{args.workdir}/threads")
     except Failure as e:
         c.failures.append(str(e))
     c.programs.cleanup()

@@ -10,11 +10,15 @@ kills it and restores it (restore) or lets it run on (leave-running), sends
 SIGTERM and reads the verdict.  Around the dump it also compares what can
 be seen of the process from outside: its memory map (neighbouring VMAs
 that agree on everything joined), its descriptors and its ids, signal
-masks and capabilities; any difference fails the test.  Pipes are compared
-by which descriptors share one, not by inode number.
+masks and capabilities, and each thread's tid, name, signal mask and
+blocked pending signals; any difference fails the test.  Pipes are
+compared by which descriptors share one, not by inode number.
 
 With --vdso-elsewhere, criu restore runs without address randomization, so
 that the vDSO of the restoring criu is not where the program had its own.
+With --threads-churn, the program's threads come and go all the time, with
+their stacks: its threads and memory map are not compared (the program
+checks itself).
 
 The runner makes itself a child subreaper: a restored process (whose
 parent, criu restore -d, exits) becomes its child, and is reaped here
@@ -32,6 +36,7 @@ import time
 PR_SET_CHILD_SUBREAPER = 36
 STATUS_KEYS = ("Uid", "Gid", "Groups", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt",
                "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp")
+THREAD_KEYS = ("Name", "SigPnd", "SigBlk")
 
 
 class Failure(Exception):
@@ -41,6 +46,20 @@ class Failure(Exception):
 def read(path):
     with open(path, errors="replace") as f:
         return f.read()
+
+
+def blocked_only(status):
+    """A pending signal that is not blocked is on its way in: only blocked
+    ones are state that must survive."""
+    blocked = int(status["SigBlk"], 16)
+    for key in ("SigPnd", "ShdPnd"):
+        if key in status:
+            status[key] = f"{int(status[key], 16) & blocked:016x} (blocked ones)"
+    return status
+
+
+def status_of(path, keys):
+    return blocked_only(dict(l.split(":\t", 1) for l in read(path).splitlines() if l.split(":")[0] in keys))
 
 
 def outside(pid):
@@ -60,14 +79,14 @@ def outside(pid):
         except FileNotFoundError:
             continue
         fds[fd] = (target, tuple(info))
-    status = dict(l.split(":\t", 1) for l in read(f"{proc}/status").splitlines()
-                  if l.split(":")[0] in STATUS_KEYS)
-    # A pending signal that is not blocked is on its way in: only blocked
-    # ones are state that must survive.
-    blocked = int(status["SigBlk"], 16)
-    for key in ("SigPnd", "ShdPnd"):
-        status[key] = f"{int(status[key], 16) & blocked:016x} (blocked ones)"
-    return {"maps": merged_maps(read(f"{proc}/maps")), "fds": fds, "status": status}
+    threads = {}
+    for tid in os.listdir(f"{proc}/task"):
+        try:
+            threads[int(tid)] = status_of(f"{proc}/task/{tid}/status", THREAD_KEYS)
+        except FileNotFoundError:
+            continue  # it has ended meanwhile
+    return {"maps": merged_maps(read(f"{proc}/maps")), "fds": fds, "status": status_of(f"{proc}/status", STATUS_KEYS),
+            "threads": threads}
 
 
 def merged_maps(maps):
@@ -90,9 +109,10 @@ def merged_maps(maps):
                    for m in out)
 
 
-def compare(before, after):
+def compare(before, after, churn=False):
+    """With churn, threads (and their stacks) come and go: not compared."""
     problems = []
-    if before["maps"] != after["maps"]:
+    if not churn and before["maps"] != after["maps"]:
         problems.append("the memory map differs:\n--- before\n" + before["maps"] + "--- after\n" + after["maps"])
     for fd in sorted(set(before["fds"]) | set(after["fds"]), key=int):
         b, a = before["fds"].get(fd), after["fds"].get(fd)
@@ -101,6 +121,12 @@ def compare(before, after):
     for key, b in before["status"].items():
         if after["status"].get(key) != b:
             problems.append(f"{key} was '{b}', is '{after['status'].get(key)}'")
+    if not churn and sorted(before["threads"]) != sorted(after["threads"]):
+        problems.append(f"the threads were {sorted(before['threads'])}, are {sorted(after['threads'])}")
+    for tid in sorted(set(before["threads"]) & set(after["threads"]) if not churn else ()):
+        for key, b in before["threads"][tid].items():
+            if after["threads"][tid].get(key) != b:
+                problems.append(f"thread {tid}: {key} was '{b}', is '{after['threads'][tid].get(key)}'")
     if problems:
         raise Failure("\n".join(problems))
 
@@ -175,6 +201,7 @@ def run(args):
     work = args.workdir
     os.makedirs(work, exist_ok=True)
     images = os.path.join(work, "images")
+    shutil.rmtree(images, ignore_errors=True)  # no core image of an earlier run's threads
     pidfile, outfile = os.path.join(work, "pid"), os.path.join(work, "out")
     for f in (pidfile, outfile):
         if os.path.exists(f):
@@ -206,7 +233,7 @@ def run(args):
                     raise Failure(f"the program's vDSO is at {fixed}, where criu's will be: start it again")
             criu(args, work, ["restore", "-D", "images", "-d", "-o", "restore.log"], wrapper)
             restored = pid
-        compare(before, outside(pid))
+        compare(before, outside(pid), churn=args.threads_churn)
         os.kill(pid, signal.SIGTERM)
         if args.mode == "restore":
             reap(pid)
@@ -233,6 +260,8 @@ def main():
     p.add_argument("--mode", choices=("restore", "leave-running"), required=True)
     p.add_argument("--vdso-elsewhere", action="store_true",
                    help="restore from a criu whose vDSO is surely elsewhere than the program's")
+    p.add_argument("--threads-churn", action="store_true",
+                   help="the program's threads come and go: do not compare them or the memory map")
     p.add_argument("program", nargs=argparse.REMAINDER)
     args = p.parse_args()
     libc = ctypes.CDLL(None, use_errno=True)

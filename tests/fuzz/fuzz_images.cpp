@@ -7,9 +7,13 @@
 //   u32 pid        little-endian: the pid in the per-process file names
 //                  (core-<pid>.img, mm-, pagemap-, fdinfo-, fs-)
 //   records, to the end of the input, each:
-//     u8  slot     which file: kSlots[slot % 11]
+//     u8  slot     which file: kSlots[slot % 12]
 //     u32 length   little-endian; a record cut short has what is left
 //     bytes        the file's contents
+//
+// The thread slot is the core image of a thread other than the leader: its
+// contents start with the thread's u32 tid (little-endian), and the rest
+// is core-<tid>.img.
 //
 // A later record for a file replaces an earlier one; a file without a
 // record is not there.  The sparse slot makes pages-1.img a file with holes
@@ -64,12 +68,14 @@ struct Slot {
 	const char *name; // "core": core-<pid>.img if per_process, else core.img
 	bool per_process;
 	bool sparse;
+	bool per_thread = false; // core-<tid>.img, the tid first in the contents
 };
 
 const Slot kSlots[] = {
 	{"inventory", false, false}, {"pstree", false, false}, {"core", true, false},  {"mm", true, false},
 	{"pagemap", true, false},    {"files", false, false},  {"fdinfo", true, false}, {"fs", true, false},
 	{"pages-1", false, false},   {"pages-1", false, true},  {"stats-dump", false, false},
+	{"core", false, false, true},
 };
 constexpr size_t kNrSlots = sizeof(kSlots) / sizeof(kSlots[0]);
 constexpr uint64_t kPage = 4096;
@@ -123,8 +129,11 @@ public:
 	~ScratchDir()
 	{
 		for (const Slot &s : kSlots)
-			if (unlinkat(fd_, name(s).c_str(), 0) != 0 && errno != ENOENT)
+			if (!s.per_thread && unlinkat(fd_, name(s).c_str(), 0) != 0 && errno != ENOENT)
 				harness_failure("cannot remove " + path_ + "/" + name(s));
+		for (const std::string &n : thread_files_)
+			if (unlinkat(fd_, n.c_str(), 0) != 0 && errno != ENOENT)
+				harness_failure("cannot remove " + path_ + "/" + n);
 		close(fd_);
 		if (rmdir(path_.c_str()) != 0)
 			harness_failure(path_ + " holds files the harness did not write");
@@ -135,18 +144,25 @@ public:
 
 	const std::string &path() const { return path_; }
 
-	void write(const Slot &s, const std::string &contents)
+	void write(const Slot &s, std::string contents)
 	{
-		int fd = openat(fd_, name(s).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		std::string file = name(s);
+		if (s.per_thread) {
+			Input tid(reinterpret_cast<const uint8_t *>(contents.data()), contents.size());
+			file = "core-" + std::to_string(int32_t(tid.le(4))) + ".img";
+			contents.erase(0, std::min<size_t>(4, contents.size()));
+			thread_files_.insert(file);
+		}
+		int fd = openat(fd_, file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0)
-			harness_failure("cannot create " + name(s));
+			harness_failure("cannot create " + file);
 		if (s.sparse) {
 			Input size(reinterpret_cast<const uint8_t *>(contents.data()), contents.size());
 			// A size the file system refuses leaves the file empty.
 			if (ftruncate(fd, off_t(size.le(8) & INT64_MAX)) != 0 && errno != EFBIG && errno != EINVAL)
-				harness_failure("cannot size " + name(s));
+				harness_failure("cannot size " + file);
 		} else if (::write(fd, contents.data(), contents.size()) != ssize_t(contents.size())) {
-			harness_failure("cannot write " + name(s));
+			harness_failure("cannot write " + file);
 		}
 		close(fd);
 	}
@@ -160,6 +176,7 @@ private:
 	int32_t pid_;
 	std::string path_;
 	int fd_ = -1;
+	std::set<std::string> thread_files_;
 };
 
 void require(bool ok, const char *what)
@@ -179,6 +196,10 @@ bool is_reg_file(const criu::RestoreImages &img, uint32_t id)
 void check_accepted(const criu::RestoreImages &img)
 {
 	require(criu::arch_core(img.core->arch), "a thread of an arch criu cannot restore");
+	require(img.threads.size() + 1 == img.pstree->n_threads, "threads without their core images");
+	for (auto &t : img.threads)
+		require(criu::arch_core(t->arch) && t->thread && t->thread->name && !t->task,
+			"a thread core restore cannot use");
 	for (auto &d : img.fdinfo)
 		require(img.files_by_id.count(d->id), "a descriptor of a file files.img lacks");
 	require(is_reg_file(img, img.fs->cwd_id) && is_reg_file(img, img.fs->root_id), "no cwd or root");

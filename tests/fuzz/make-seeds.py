@@ -4,7 +4,7 @@
   make-seeds.py -o OUTDIR DUMPDIR...
 
 Each DUMPDIR, the images of a one-process dump (`criu dump -t PID -D
-DUMPDIR`), becomes OUTDIR/seed-NAME, NAME being the directory's name, or
+DUMPDIR`), with any number of threads, becomes OUTDIR/seed-NAME, NAME being the directory's name, or
 its parent's if it is called "images".  The container format is described
 at the top of fuzz_images.cpp: the dump's pid, then one record per file.
 
@@ -31,13 +31,20 @@ SLOTS = {"inventory.img": 0, "pstree.img": 1, "core-{}.img": 2, "mm-{}.img": 3, 
          "files.img": 5, "fdinfo-{}.img": 6, "fs-{}.img": 7}
 SPARSE_PAGES = 9
 OPTIONAL = {"stats-dump.img": 10}  # only for criu show
+THREAD_CORE = 11  # core-<tid>.img of a thread but the leader, the tid first
 
 
 def dump_pid(images):
-    pids = [m.group(1) for m in (re.fullmatch(r"core-(\d+)\.img", n) for n in os.listdir(images)) if m]
+    """The leader's pid: the one of mm-<pid>.img, which a process has one of."""
+    pids = [m.group(1) for m in (re.fullmatch(r"mm-(\d+)\.img", n) for n in os.listdir(images)) if m]
     if len(pids) != 1:
-        sys.exit(f"make-seeds: {images}: not the images of one process ({len(pids)} core images)")
+        sys.exit(f"make-seeds: {images}: not the images of one process ({len(pids)} mm images)")
     return int(pids[0])
+
+
+def thread_tids(images, pid):
+    tids = (re.fullmatch(r"core-(\d+)\.img", n) for n in os.listdir(images))
+    return sorted(int(m.group(1)) for m in tids if m and int(m.group(1)) != pid)
 
 
 def pack(images):
@@ -50,6 +57,10 @@ def pack(images):
         with open(path, "rb") as f:
             data = f.read()
         out += struct.pack("<BI", slot, len(data)) + data
+    for tid in thread_tids(images, pid):
+        with open(os.path.join(images, f"core-{tid}.img"), "rb") as f:
+            data = struct.pack("<I", tid) + f.read()
+        out += struct.pack("<BI", THREAD_CORE, len(data)) + data
     pages = os.path.getsize(os.path.join(images, "pages-1.img"))
     out += struct.pack("<BIQ", SPARSE_PAGES, 8, pages)
     for name, slot in OPTIONAL.items():

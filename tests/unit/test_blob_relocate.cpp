@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <compel/blob.h>
@@ -84,4 +85,14 @@ TEST_CASE("exports and per-arch blobs are found by name and arch", "[blob]")
 	CHECK(compel_blob_for_arch(list, COMPEL_ARCH_I386) == &b);
 	CHECK(compel_blob_for_arch(list, COMPEL_ARCH_X86_64) == &a);
 	CHECK(compel_blob_for_arch(list, COMPEL_ARCH_AARCH64) == nullptr);
+}
+
+TEST_CASE("arches have the names messages use", "[blob]")
+{
+	CHECK(std::string(compel_arch_name(COMPEL_ARCH_X86_64)) == "x86_64");
+	CHECK(std::string(compel_arch_name(COMPEL_ARCH_I386)) == "i386");
+	CHECK(std::string(compel_arch_name(COMPEL_ARCH_ARM)) == "arm");
+	CHECK(std::string(compel_arch_name(COMPEL_ARCH_AARCH64)) == "aarch64");
+	CHECK(std::string(compel_arch_name(COMPEL_ARCH_NONE)) == "none");
+	CHECK(std::string(compel_arch_name(compel_arch(99))) == "none");
 }

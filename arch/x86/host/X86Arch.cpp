@@ -27,10 +27,10 @@ public:
 	uint64_t ip(const RegSet &r) const override { return load<UserRegs64>(r).rip; }
 	uint64_t sp(const RegSet &r) const override { return load<UserRegs64>(r).rsp; }
 
-	void set_syscall(RegSet &r, uint64_t ip, long nr, const uint64_t a[6]) const override
+	void set_syscall(RegSet &r, uint64_t entry, long nr, const uint64_t a[6]) const override
 	{
 		auto g = load<UserRegs64>(r);
-		g.rip = ip;
+		g.rip = entry;
 		g.rax = uint64_t(nr);
 		g.rdi = a[0], g.rsi = a[1], g.rdx = a[2], g.r10 = a[3], g.r8 = a[4], g.r9 = a[5];
 		g.orig_rax = uint64_t(-1);
@@ -49,18 +49,20 @@ public:
 		store(r, g);
 	}
 
-	long interrupted_syscall(const RegSet &r) const override
+	// The kernel decides about the restart when the thread resumes, from
+	// orig_rax and rax, which tell the tracer meanwhile.
+	long interrupted_syscall(const RegSet &r, std::span<const uint8_t>) const override
 	{
 		auto g = load<UserRegs64>(r);
 		return int64_t(g.orig_rax) >= 0 && is_restart_code(long(g.rax)) ? long(g.orig_rax) : -1;
 	}
 
-	std::span<const uint8_t> syscall_insn() const override
+	std::span<const SyscallInsn> syscall_insns() const override
 	{
-		static const uint8_t insn[] = {0x0f, 0x05}; // syscall
-		return insn;
+		static const uint8_t syscall[] = {0x0f, 0x05};
+		static const SyscallInsn insns[] = {{syscall, 1}};
+		return insns;
 	}
-	unsigned syscall_insn_align() const override { return 1; }
 	bool can_single_step() const override { return true; }
 	bool in_thumb_mode(const RegSet &) const override { return false; }
 	unsigned fpu_regset() const override { return NT_X86_XSTATE; }
@@ -84,10 +86,10 @@ public:
 	uint64_t ip(const RegSet &r) const override { return load<UserRegs32>(r).eip; }
 	uint64_t sp(const RegSet &r) const override { return load<UserRegs32>(r).esp; }
 
-	void set_syscall(RegSet &r, uint64_t ip, long nr, const uint64_t a[6]) const override
+	void set_syscall(RegSet &r, uint64_t entry, long nr, const uint64_t a[6]) const override
 	{
 		auto g = load<UserRegs32>(r);
-		g.eip = uint32_t(ip);
+		g.eip = uint32_t(entry);
 		g.eax = uint32_t(nr);
 		g.ebx = uint32_t(a[0]), g.ecx = uint32_t(a[1]), g.edx = uint32_t(a[2]);
 		g.esi = uint32_t(a[3]), g.edi = uint32_t(a[4]), g.ebp = uint32_t(a[5]);
@@ -113,18 +115,18 @@ public:
 		store(r, g);
 	}
 
-	long interrupted_syscall(const RegSet &r) const override
+	long interrupted_syscall(const RegSet &r, std::span<const uint8_t>) const override
 	{
 		auto g = load<UserRegs32>(r);
 		return int32_t(g.orig_eax) >= 0 && is_restart_code(int32_t(g.eax)) ? long(g.orig_eax) : -1;
 	}
 
-	std::span<const uint8_t> syscall_insn() const override
+	std::span<const SyscallInsn> syscall_insns() const override
 	{
-		static const uint8_t insn[] = {0xcd, 0x80}; // int $0x80
-		return insn;
+		static const uint8_t int80[] = {0xcd, 0x80};
+		static const SyscallInsn insns[] = {{int80, 1}};
+		return insns;
 	}
-	unsigned syscall_insn_align() const override { return 1; }
 	bool can_single_step() const override { return true; }
 	bool in_thumb_mode(const RegSet &) const override { return false; }
 	unsigned fpu_regset() const override { return NT_X86_XSTATE; }

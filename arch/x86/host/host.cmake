@@ -1,5 +1,3 @@
 # The task arches an x86 host traces: x86-64 and ia32 tasks on an x86-64
 # host, ia32 tasks on an i686 one (X86Arch.cpp decides which).
-if(COMPEL_NATIVE_ARCH MATCHES "^(x86_64|i386)$")
-	set(COMPEL_HOST_ARCH_SOURCES "${CMAKE_CURRENT_LIST_DIR}/X86Arch.cpp")
-endif()
+set(COMPEL_HOST_ARCH_SOURCES "${CMAKE_CURRENT_LIST_DIR}/X86Arch.cpp")

@@ -63,6 +63,9 @@ int compel_blob_relocate(const struct compel_blob_desc *desc, void *dst, uint64_
 /* Offset of the export called name, or -1 if the blob has none. */
 int64_t compel_blob_export_offset(const struct compel_blob_desc *desc, const char *name);
 
+/* "x86_64", "i386", "arm", "aarch64", or "none" for anything else. */
+const char *compel_arch_name(enum compel_arch arch);
+
 /* The blob of a null-terminated list (NAME_blobs[]) built for arch, or NULL. */
 const struct compel_blob_desc *compel_blob_for_arch(const struct compel_blob_desc *const *list,
 						    enum compel_arch arch);
