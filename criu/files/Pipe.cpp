@@ -61,6 +61,8 @@ FileEntry *dump_pipe(DumpedFd &d)
 	bool fifo = d.target.rfind("pipe:[", 0) != 0;
 	if (d.flags & O_DIRECT)
 		d.refuse(format("is a pipe in packet mode (O_DIRECT, %s): not supported yet", d.target.c_str()));
+	if (fifo && d.st.st_nlink == 0)
+		d.refuse(format("is a FIFO removed from its directory (%s): not supported yet", d.target.c_str()));
 	PipeEntry p = PIPE_ENTRY__INIT;
 	bool first;
 	p.pipe_id = d.inode_id(first);
