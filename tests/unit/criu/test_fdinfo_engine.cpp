@@ -152,6 +152,33 @@ TEST_CASE("fdinfo engine: a dup shares the open file, and nothing is left above"
 		CHECK(fcntl(fd, F_GETFD) < 0);
 }
 
+TEST_CASE("fdinfo engine: a pipe made on the numbers its ends swap to", "[criu][files]")
+{
+	// The two lowest free numbers, where pipe() puts its ends: the read
+	// end is to go where pipe() puts the write end, and the other way round.
+	int low = open("/dev/null", O_RDONLY), high = open("/dev/null", O_RDONLY);
+	close(low);
+	close(high);
+	Images img;
+	ServiceFds sfd(high);
+	ImagesDir dir(-1, "/nonexistent");
+	{
+		FdinfoEngine engine(sfd, dir);
+		FileDescFactory factory;
+		FileEntry &rd = img.pipe_end(1, O_RDONLY, "q");
+		FileEntry &wr = img.pipe_end(1, O_WRONLY, nullptr);
+		engine.add(factory.make(rd), {img.fle(high, rd)});
+		engine.add(factory.make(wr), {img.fle(low, wr)});
+		engine.run();
+	}
+	CHECK(write(low, "z", 1) == 1);
+	char buf[8] = {};
+	CHECK(read(high, buf, sizeof(buf)) == 2);
+	CHECK(std::string(buf) == "qz");
+	close(low);
+	close(high);
+}
+
 TEST_CASE("fdinfo engine: files that wait for each other are an error, not a hang", "[criu][files]")
 {
 	Closer closer;
