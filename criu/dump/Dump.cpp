@@ -183,7 +183,7 @@ void dump(const Options &opts)
 	uint64_t start = monotonic_us();
 	std::unique_ptr<compel::core::Task> task = compel::core::Task::seize(pid, 0);
 	uint64_t frozen = monotonic_us();
-	DumpContext c{opts, dir, *task, pid, {}, {}, {}, {}};
+	DumpContext c{opts, dir, *task, pid, {}, {}, {}, {}, {}};
 	try {
 		proc::Stat stat = proc::read_stat(pid);
 		MmEntry *mm = collect_mm(c);

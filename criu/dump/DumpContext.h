@@ -36,6 +36,9 @@ struct DumpContext {
 	pid_t pid;
 	Arena arena;
 	FileTable files;
+	// Small ids of inodes that several files share (pipes, memfds), by
+	// st_dev and st_ino.
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> inode_ids;
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
 	struct {
 		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;

@@ -11,7 +11,8 @@ SIGTERM and reads the verdict.  Around the dump it also compares what can
 be seen of the process from outside: its memory map (neighbouring VMAs
 that agree on everything joined), its descriptors and its ids, signal
 masks and capabilities, and each thread's tid, name, signal mask and
-blocked pending signals; any difference fails the test.
+blocked pending signals; any difference fails the test.  Pipes are
+compared by which descriptors share one, not by inode number.
 
 With --vdso-elsewhere, criu restore runs without address randomization, so
 that the vDSO of the restoring criu is not where the program had its own.
@@ -65,9 +66,14 @@ def outside(pid):
     """What can be seen of process pid without tracing it."""
     proc = f"/proc/{pid}"
     fds = {}
+    pipes = {}
     for fd in sorted(os.listdir(f"{proc}/fd"), key=int):
         try:
             target = os.readlink(f"{proc}/fd/{fd}")
+            # A restored pipe is another inode: which descriptors share one
+            # is what must be the same.
+            if target.startswith("pipe:["):
+                target = "pipe:[#%d]" % pipes.setdefault(target, len(pipes) + 1)
             info = [l for l in read(f"{proc}/fdinfo/{fd}").splitlines()
                     if l.startswith(("pos:", "flags:"))]
         except FileNotFoundError:
