@@ -158,6 +158,7 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 		f = dump_epoll(d);
 	if (f) {
 		f->fown = dump_fown(d);
+		dump_locks(d, *f);
 		return f;
 	}
 	std::string what = S_ISSOCK(st.st_mode)  ? socket_kind(c, fd)

@@ -51,6 +51,10 @@ FileEntry *dump_memfd(DumpedFd &d);
 FileEntry *dump_unix_socket(DumpedFd &d);
 // Who gets SIGIO for the file, if anyone; the entry of any file type.
 FownEntry *dump_fown(DumpedFd &d);
+// The locks held through the file (FileLocks.cpp), of any file type.
+void dump_locks(DumpedFd &d, FileEntry &f);
+// Takes f's locks again through fd, the restored file; never waits.
+void take_locks(const FileEntry &f, int fd);
 // A memfd (by its name and F_GET_SEALS) rather than a file on a disk.
 bool is_memfd(DumpedFd &d);
 

@@ -152,6 +152,12 @@ void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes
 		if (bytes > kMaxSocketQueue)
 			field("unix_sk.queue", format("holds %zu bytes, more than %zu", bytes, kMaxSocketQueue));
 	}
+	for (size_t i = 0; i < f.n_locks; i++) {
+		const FileLockEntry &l = *f.locks[i];
+		if (l.start > INT64_MAX || (l.has_end && (l.end < l.start || l.end > INT64_MAX)))
+			field("locks", format("%zu: bytes %llu to %llu are no range a lock can have", i,
+					       (unsigned long long)l.start, (unsigned long long)l.end));
+	}
 	if (f.fown && f.fown->type != F_OWNER_TID && f.fown->type != F_OWNER_PID && f.fown->type != F_OWNER_PGRP)
 		field("fown.type", format("%u is not F_OWNER_TID, F_OWNER_PID or F_OWNER_PGRP", f.fown->type));
 	if (f.fown && (f.fown->signum > kMaxSignal || f.fown->pid > INT32_MAX))

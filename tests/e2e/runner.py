@@ -76,7 +76,7 @@ def outside(pid):
                 kind = target.split(":")[0]
                 target = "%s:[#%d]" % (kind, pipes.setdefault(target, len(pipes) + 1))
             info = [l for l in read(f"{proc}/fdinfo/{fd}").splitlines()
-                    if l.startswith(("pos:", "flags:"))]
+                    if l.startswith(("pos:", "flags:", "lock:"))]
         except FileNotFoundError:
             continue
         fds[fd] = (target, tuple(info))
