@@ -142,7 +142,9 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 		if (!c.opts.shell_job)
 			c.refuse(format("fd %d is the terminal %s: dump it with --shell-job", fd, d.target.c_str()));
 		return external(c, d.target, d.flags);
-	} else if (S_ISFIFO(st.st_mode))
+	} else if (S_ISCHR(st.st_mode) && is_pty(d.target))
+		f = dump_tty(d);
+	else if (S_ISFIFO(st.st_mode))
 		f = dump_pipe(d);
 	else if (S_ISSOCK(st.st_mode) && socket_domain(d) == AF_UNIX)
 		f = dump_unix_socket(d);

@@ -68,6 +68,7 @@ Stat read_stat(pid_t pid)
 	st.ppid = pid_t(field(4));
 	st.pgid = pid_t(field(5));
 	st.sid = pid_t(field(6));
+	st.tty_nr = uint32_t(field(7));
 	st.flags = field(9);
 	st.start_code = field(26);
 	st.end_code = field(27);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <compel/error.hpp>
@@ -89,6 +90,7 @@ void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes
 	case FILE_ENTRY__TYPE_T__EPOLL: part = f.epoll, part_name = "epoll"; break;
 	case FILE_ENTRY__TYPE_T__MEMFD: part = f.memfd, part_name = "memfd"; break;
 	case FILE_ENTRY__TYPE_T__UNIX_SK: part = f.unix_sk, part_name = "unix_sk"; break;
+	case FILE_ENTRY__TYPE_T__TTY: part = f.tty, part_name = "tty"; break;
 	default: break;
 	}
 	if (!part)
@@ -152,6 +154,11 @@ void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes
 		if (bytes > kMaxSocketQueue)
 			field("unix_sk.queue", format("holds %zu bytes, more than %zu", bytes, kMaxSocketQueue));
 	}
+	if (f.tty && f.tty->cc.len > NCCS)
+		field("tty.cc", format("has %zu control characters, more than %d", f.tty->cc.len, NCCS));
+	if (f.tty && (f.tty->rows > UINT16_MAX || f.tty->cols > UINT16_MAX || f.tty->xpixel > UINT16_MAX ||
+		      f.tty->ypixel > UINT16_MAX))
+		field("tty.rows", "cols, xpixel or ypixel is more than 65535");
 	for (size_t i = 0; i < f.n_locks; i++) {
 		const FileLockEntry &l = *f.locks[i];
 		if (l.start > INT64_MAX || (l.has_end && (l.end < l.start || l.end > INT64_MAX)))

@@ -96,6 +96,8 @@ def dump_errors(c, work):
         listener.listen(1)
         refused_dump(c, work, "unixout", "a unix socket connected outside", "fd 3 is a unix socket connected to a "
                      "listener outside the process", "not supported yet")
+    refused_dump(c, work, "ptyctty", "a pty as its controlling terminal", "fd 4 is the controlling terminal /dev/pts/",
+                 "not supported yet")
 
 
 def refused_dump(c, work, name, what, *texts):
