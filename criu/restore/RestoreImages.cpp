@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <map>
 #include <set>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <compel/error.hpp>
@@ -63,61 +64,74 @@ void check_identity(const RegFileEntry &f, const std::string &what)
 			    ESTALE);
 }
 
+using FieldError = std::function<void(const char *field, const std::string &why)>;
+
+// The name of the part of the entry its type needs, if it is missing.
+const char *missing_part(const FileEntry &f)
+{
+	switch (f.type) {
+	case FILE_ENTRY__TYPE_T__REG: return f.reg ? nullptr : "reg";
+	case FILE_ENTRY__TYPE_T__EXTERNAL: return f.external ? nullptr : "external";
+	case FILE_ENTRY__TYPE_T__PIPE:
+	case FILE_ENTRY__TYPE_T__FIFO: return f.pipe ? nullptr : "pipe";
+	case FILE_ENTRY__TYPE_T__EVENTFD: return f.eventfd ? nullptr : "eventfd";
+	case FILE_ENTRY__TYPE_T__SIGNALFD: return f.signalfd ? nullptr : "signalfd";
+	case FILE_ENTRY__TYPE_T__TIMERFD: return f.timerfd ? nullptr : "timerfd";
+	case FILE_ENTRY__TYPE_T__INOTIFY: return f.inotify ? nullptr : "inotify";
+	case FILE_ENTRY__TYPE_T__EPOLL: return f.epoll ? nullptr : "epoll";
+	case FILE_ENTRY__TYPE_T__MEMFD: return f.memfd ? nullptr : "memfd";
+	default: return "type";
+	}
+}
+
+// pipes: the entry of each pipe seen so far, the one with its size if any.
+void check_pipe(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes, const FieldError &field)
+{
+	const PipeEntry &p = *f.pipe;
+	if ((f.type == FILE_ENTRY__TYPE_T__FIFO) != (p.path != nullptr))
+		field("pipe.path", f.type == FILE_ENTRY__TYPE_T__FIFO ? "is missing" : "is set for an anonymous pipe");
+	if (p.has_data && !p.has_size)
+		field("pipe.data", "comes without pipe.size");
+	if (p.has_size && (p.size < kPage || p.size > kMaxPipeSize || p.size & (p.size - 1)))
+		field("pipe.size",
+		      format("%u is not a power of two from %llu to %u", p.size, (unsigned long long)kPage, kMaxPipeSize));
+	if (p.has_data && p.data.len > p.size)
+		field("pipe.data", format("has %zu bytes, more than pipe.size %u", p.data.len, p.size));
+	auto [other, first] = pipes.try_emplace(p.pipe_id, &f);
+	if (!first && other->second->type != f.type)
+		field("pipe.pipe_id", format("%u is also a pipe of another type (file %u)", p.pipe_id, other->second->id));
+	if (!first && p.has_size && other->second->pipe->has_size)
+		field("pipe.size", format("is also given for pipe %u by file %u", p.pipe_id, other->second->id));
+	if (p.has_size)
+		other->second = &f;
+}
+
+void check_timerfd(const TimerfdEntry &t, const FieldError &field)
+{
+	if (t.clockid != CLOCK_REALTIME && t.clockid != CLOCK_MONOTONIC && t.clockid != CLOCK_BOOTTIME &&
+	    t.clockid != CLOCK_REALTIME_ALARM && t.clockid != CLOCK_BOOTTIME_ALARM)
+		field("timerfd.clockid", format("%u is not a clock of timerfds", t.clockid));
+	if (t.settime_flags & ~uint32_t(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
+		field("timerfd.settime_flags", format("0%o holds unknown flags", t.settime_flags));
+	if (t.value_ns > kMaxTimeNs || t.interval_ns > kMaxTimeNs)
+		field("timerfd.value_ns", "or interval_ns is out of range");
+}
+
 // The part of an entry its type needs is there, and its values are ones
 // restore can give back.
 void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes)
 {
-	auto field = [&f](const char *name, const std::string &why) {
+	FieldError field = [&f](const char *name, const std::string &why) {
 		bad("files.img", format("file %u: %s %s", f.id, name, why.c_str()));
 	};
-	const void *part = nullptr;
-	const char *part_name = "";
-	switch (f.type) {
-	case FILE_ENTRY__TYPE_T__REG: part = f.reg, part_name = "reg"; break;
-	case FILE_ENTRY__TYPE_T__EXTERNAL: part = f.external, part_name = "external"; break;
-	case FILE_ENTRY__TYPE_T__PIPE:
-	case FILE_ENTRY__TYPE_T__FIFO: part = f.pipe, part_name = "pipe"; break;
-	case FILE_ENTRY__TYPE_T__EVENTFD: part = f.eventfd, part_name = "eventfd"; break;
-	case FILE_ENTRY__TYPE_T__SIGNALFD: part = f.signalfd, part_name = "signalfd"; break;
-	case FILE_ENTRY__TYPE_T__TIMERFD: part = f.timerfd, part_name = "timerfd"; break;
-	case FILE_ENTRY__TYPE_T__INOTIFY: part = f.inotify, part_name = "inotify"; break;
-	case FILE_ENTRY__TYPE_T__EPOLL: part = f.epoll, part_name = "epoll"; break;
-	case FILE_ENTRY__TYPE_T__MEMFD: part = f.memfd, part_name = "memfd"; break;
-	default: break;
-	}
-	if (!part)
-		field(part_name, "is missing");
-	if (f.pipe) {
-		const PipeEntry &p = *f.pipe;
-		if ((f.type == FILE_ENTRY__TYPE_T__FIFO) != (p.path != nullptr))
-			field("pipe.path", f.type == FILE_ENTRY__TYPE_T__FIFO ? "is missing" : "is set for an anonymous pipe");
-		if (p.has_data && !p.has_size)
-			field("pipe.data", "comes without pipe.size");
-		if (p.has_size && (p.size < kPage || p.size > kMaxPipeSize || p.size & (p.size - 1)))
-			field("pipe.size", format("%u is not a power of two from %llu to %u", p.size,
-						   (unsigned long long)kPage, kMaxPipeSize));
-		if (p.has_data && p.data.len > p.size)
-			field("pipe.data", format("has %zu bytes, more than pipe.size %u", p.data.len, p.size));
-		auto [other, first] = pipes.try_emplace(p.pipe_id, &f);
-		if (!first && other->second->type != f.type)
-			field("pipe.pipe_id", format("%u is also a pipe of another type (file %u)", p.pipe_id, other->second->id));
-		if (!first && p.has_size && other->second->pipe->has_size)
-			field("pipe.size", format("is also given for pipe %u by file %u", p.pipe_id, other->second->id));
-		if (p.has_size)
-			other->second = &f;
-	}
+	if (const char *part = missing_part(f))
+		field(part, "is missing");
+	if (f.pipe)
+		check_pipe(f, pipes, field);
 	if (f.eventfd && f.eventfd->counter == UINT64_MAX)
 		field("eventfd.counter", "is out of range (2^64-1)");
-	if (f.timerfd) {
-		const TimerfdEntry &t = *f.timerfd;
-		if (t.clockid != CLOCK_REALTIME && t.clockid != CLOCK_MONOTONIC && t.clockid != CLOCK_BOOTTIME &&
-		    t.clockid != CLOCK_REALTIME_ALARM && t.clockid != CLOCK_BOOTTIME_ALARM)
-			field("timerfd.clockid", format("%u is not a clock of timerfds", t.clockid));
-		if (t.settime_flags & ~uint32_t(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
-			field("timerfd.settime_flags", format("0%o holds unknown flags", t.settime_flags));
-		if (t.value_ns > kMaxTimeNs || t.interval_ns > kMaxTimeNs)
-			field("timerfd.value_ns", "or interval_ns is out of range");
-	}
+	if (f.timerfd)
+		check_timerfd(*f.timerfd, field);
 	std::set<uint32_t> wds;
 	for (size_t i = 0; f.inotify && i < f.inotify->n_watches; i++)
 		if (!f.inotify->watches[i]->wd || !wds.insert(f.inotify->watches[i]->wd).second)
