@@ -1,6 +1,8 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "Options.h"
 #include "Infection.h"
 #include "Task.h"
+#include "UnixDiag.h"
 #include "dump-protocol.h"
 #include "files.pb-c.h"
 #include "mm.pb-c.h"
@@ -39,6 +42,9 @@ struct DumpContext {
 	// Small ids of inodes that several files share (pipes, memfds), by
 	// st_dev and st_ino.
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> inode_ids;
+	// The kernel's unix sockets, and those of the process, read at its first.
+	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
+	std::optional<std::set<uint32_t>> own_sockets;
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
 	struct {
 		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;

@@ -115,6 +115,15 @@ std::string socket_kind(DumpContext &c, int fd)
 	return format("a %s%s socket", family, kind);
 }
 
+int socket_domain(DumpedFd &d)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+	if (getsockopt(d.copy(), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+		d.fail("cannot read the domain of " + d.target, errno);
+	return domain;
+}
+
 FileEntry *external(DumpContext &c, const std::string &key, uint32_t flags)
 {
 	ExternalEntry e = EXTERNAL_ENTRY__INIT;
@@ -141,7 +150,7 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 		f = reg_file(c, d.target, d.link, d.flags, info.pos);
 	// What the process shares with whoever started it: restored by the
 	// restoring tool's own descriptors.
-	else if (fd <= 2 && S_ISFIFO(st.st_mode) && !holds_other_end(c, fd, st, d.flags))
+	else if (fd <= 2 && ((S_ISFIFO(st.st_mode) && !holds_other_end(c, fd, st, d.flags)) || S_ISSOCK(st.st_mode)))
 		return external(c, d.target, d.flags);
 	else if (fd <= 2 && S_ISCHR(st.st_mode) && is_tty(d.target)) {
 		if (!c.opts.shell_job)
@@ -149,6 +158,8 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 		return external(c, d.target, d.flags);
 	} else if (S_ISFIFO(st.st_mode))
 		f = dump_pipe(d);
+	else if (S_ISSOCK(st.st_mode) && socket_domain(d) == AF_UNIX)
+		f = dump_unix_socket(d);
 	else if (info.eventfd)
 		f = dump_eventfd(d);
 	else if (info.signalfd)

@@ -79,6 +79,8 @@ std::unique_ptr<FileDesc> FileDescFactory::make(const FileEntry &e)
 		return epoll_desc(e);
 	case FILE_ENTRY__TYPE_T__MEMFD:
 		return memfd_desc(e, memfds_[e.memfd->inode_id]);
+	case FILE_ENTRY__TYPE_T__UNIX_SK:
+		return unix_socket_desc(e, unix_sockets_);
 	default:
 		break;
 	}
@@ -113,6 +115,8 @@ uint32_t status_flags(const FileEntry &e)
 		return e.epoll->flags;
 	case FILE_ENTRY__TYPE_T__MEMFD:
 		return e.memfd->flags;
+	case FILE_ENTRY__TYPE_T__UNIX_SK:
+		return e.unix_sk->flags;
 	default:
 		return 0;
 	}

@@ -1,13 +1,17 @@
 #include "RestoreImages.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <fcntl.h>
 #include <functional>
 #include <map>
+#include <netinet/tcp.h>
 #include <set>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +31,7 @@ constexpr uint64_t kPage = 4096;
 constexpr uint32_t kMaxPipeSize = 1u << 31;
 constexpr uint64_t kMaxTimeNs = uint64_t(INT64_MAX / 2); // what a timespec holds, with room for now + value
 constexpr uint32_t kMaxMemfdName = 249;                  // MFD_NAME_MAX_LEN
+constexpr size_t kMaxSocketQueue = size_t(1) << 30;      // more than any socket buffer holds
 // F_SEAL_SEAL, _SHRINK, _GROW, _WRITE, _FUTURE_WRITE and _EXEC (0x20, which
 // glibc 2.36 lacks).
 constexpr uint32_t kKnownSeals = 0x3f;
@@ -80,6 +85,7 @@ const char *missing_part(const FileEntry &f)
 	case FILE_ENTRY__TYPE_T__INOTIFY: return f.inotify ? nullptr : "inotify";
 	case FILE_ENTRY__TYPE_T__EPOLL: return f.epoll ? nullptr : "epoll";
 	case FILE_ENTRY__TYPE_T__MEMFD: return f.memfd ? nullptr : "memfd";
+	case FILE_ENTRY__TYPE_T__UNIX_SK: return f.unix_sk ? nullptr : "unix_sk";
 	default: return "type";
 	}
 }
@@ -117,6 +123,27 @@ void check_timerfd(const TimerfdEntry &t, const FieldError &field)
 		field("timerfd.value_ns", "or interval_ns is out of range");
 }
 
+void check_unix_sk(const UnixSkEntry &u, const FieldError &field)
+{
+	if (u.type != SOCK_STREAM && u.type != SOCK_DGRAM && u.type != SOCK_SEQPACKET)
+		field("unix_sk.type", format("%u is not SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET", u.type));
+	if (u.state != TCP_ESTABLISHED && u.state != TCP_CLOSE && u.state != TCP_LISTEN)
+		field("unix_sk.state", format("%u is not TCP_ESTABLISHED, TCP_CLOSE or TCP_LISTEN", u.state));
+	if (u.state == TCP_LISTEN && (u.type == SOCK_DGRAM || !u.has_backlog || !u.has_name || u.has_peer))
+		field("unix_sk.state", "is TCP_LISTEN for a socket that cannot listen, or without backlog and name");
+	if (u.has_name && (!u.name.len || u.name.len > sizeof(sockaddr_un::sun_path)))
+		field("unix_sk.name", format("has %zu bytes, not 1 to %zu", u.name.len, sizeof(sockaddr_un::sun_path)));
+	if (u.shutdown > 3)
+		field("unix_sk.shutdown", format("%u has bits besides 1 and 2", u.shutdown));
+	if (u.sndbuf > INT_MAX || u.rcvbuf > INT_MAX)
+		field("unix_sk.sndbuf", "or rcvbuf is out of range");
+	size_t bytes = 0;
+	for (size_t i = 0; i < u.n_queue; i++)
+		bytes += u.queue[i]->data.len + (u.queue[i]->has_sender ? u.queue[i]->sender.len : 0);
+	if (bytes > kMaxSocketQueue)
+		field("unix_sk.queue", format("holds %zu bytes, more than %zu", bytes, kMaxSocketQueue));
+}
+
 // The part of an entry its type needs is there, and its values are ones
 // restore can give back.
 void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes)
@@ -140,10 +167,30 @@ void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes
 		field("memfd.name", format("is longer than %u bytes", kMaxMemfdName));
 	if (f.memfd && f.memfd->seals & ~kKnownSeals)
 		field("memfd.seals", format("%x holds unknown seals", f.memfd->seals));
+	if (f.unix_sk)
+		check_unix_sk(*f.unix_sk, field);
 	if (f.fown && f.fown->type != F_OWNER_TID && f.fown->type != F_OWNER_PID && f.fown->type != F_OWNER_PGRP)
 		field("fown.type", format("%u is not F_OWNER_TID, F_OWNER_PID or F_OWNER_PGRP", f.fown->type));
 	if (f.fown && (f.fown->signum > kMaxSignal || f.fown->pid > INT32_MAX))
 		field("fown.signum", format("%u or fown.pid %u is out of range", f.fown->signum, f.fown->pid));
+}
+
+// Sockets name each other by inode: every name must be a unix socket of the
+// images, and each inode one socket.
+void check_unix_sockets(const RestoreImages &img)
+{
+	std::map<uint32_t, const UnixSkEntry *> by_ino;
+	for (auto &f : img.files)
+		if (f->unix_sk && !by_ino.emplace(f->unix_sk->ino, f->unix_sk).second)
+			bad("files.img", format("file %u: unix_sk.ino %u is also another socket's", f->id, f->unix_sk->ino));
+	for (const auto &[ino, u] : by_ino) {
+		if (u->has_peer && !by_ino.count(u->peer))
+			bad("files.img", format("unix socket %u: unix_sk.peer %u is no unix socket of the images", ino, u->peer));
+		for (size_t i = 0; i < u->n_pending; i++)
+			if (!by_ino.count(u->pending[i]))
+				bad("files.img",
+				    format("unix socket %u: unix_sk.pending %u is no unix socket of the images", ino, u->pending[i]));
+	}
 }
 
 void check_files(RestoreImages &img)
@@ -339,6 +386,7 @@ RestoreImages read_images(const ImagesDir &dir)
 		img.fs = r.expect<FsEntry>(&fs_entry__descriptor);
 	}
 	check_files(img);
+	check_unix_sockets(img);
 	check_mm(dir, img);
 	check_mapped_files(img);
 	return img;

@@ -20,6 +20,7 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
@@ -88,11 +89,22 @@ def dump_errors(c, work):
                      "1 other threads run")
     c.finish(prog, pid, lwork)
 
-    vwork = f"{work}/tcp"
-    prog, pid = c.start("tcp", vwork)
+    refused_dump(c, work, "tcp", "a TCP socket", "is a TCP socket", "not supported yet")
+    # The test's own listener: the program connects to it and waits there.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(f"\0e2e-unixout-{os.getpid()}")
+        listener.listen(1)
+        refused_dump(c, work, "unixout", "a unix socket connected outside", "fd 3 is a unix socket connected to a "
+                     "listener outside the process", "not supported yet")
+
+
+def refused_dump(c, work, name, what, *texts):
+    """A dump criu refuses leaves the process as it was, and no images."""
+    vwork = f"{work}/{name}"
+    prog, pid = c.start(name, vwork)
     before = outside(pid)
-    c.expect_failure("dump of a process with a TCP socket",
-                     c.criu("dump", "-t", str(pid), "-D", f"{vwork}/images"), "is a TCP socket", "not supported yet")
+    c.expect_failure(f"dump of a process with {what}", c.criu("dump", "-t", str(pid), "-D", f"{vwork}/images"),
+                     *texts)
     try:
         compare(before, outside(pid))
     except Failure as e:

@@ -219,6 +219,7 @@ void check_accepted(const criu::RestoreImages &img)
 		case FILE_ENTRY__TYPE_T__INOTIFY: require(f->inotify, "an inotify without inotify"); break;
 		case FILE_ENTRY__TYPE_T__EPOLL: require(f->epoll, "an epoll without epoll"); break;
 		case FILE_ENTRY__TYPE_T__MEMFD: require(f->memfd, "a memfd without memfd"); break;
+		case FILE_ENTRY__TYPE_T__UNIX_SK: require(f->unix_sk, "a unix socket without unix_sk"); break;
 		default: require(false, "a file of a type restore does not know"); break;
 		}
 		for (size_t i = 0; f->epoll && i < f->epoll->n_targets; i++)
