@@ -49,6 +49,20 @@ bool plain_device(const std::string &path)
 
 bool is_tty(const std::string &path) { return path.rfind("/dev/pts/", 0) == 0 || path.rfind("/dev/tty", 0) == 0; }
 
+// Whether the process has the pipe or FIFO of fd open the other way too:
+// then it made the pipe itself, and does not share it with the outside.
+bool holds_other_end(DumpContext &c, int fd, const struct stat &st, uint32_t flags)
+{
+	for (int other : proc::list_fds(c.pid)) {
+		struct stat ost;
+		if (other != fd && stat(format("/proc/%d/fd/%d", c.pid, other).c_str(), &ost) == 0 &&
+		    ost.st_dev == st.st_dev && ost.st_ino == st.st_ino &&
+		    (proc::read_fdinfo(c.pid, other).flags & O_ACCMODE) != (flags & O_ACCMODE))
+			return true;
+	}
+	return false;
+}
+
 // A deleted file the process still has open: its contents go into
 // ghost-<id>.img, up to --ghost-limit.
 void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint64_t size, int fd)
@@ -136,7 +150,7 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 		f = reg_file(c, d.target, d.link, d.flags, info.pos);
 	// What the process shares with whoever started it: restored by the
 	// restoring tool's own descriptors.
-	else if (fd <= 2 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+	else if (fd <= 2 && ((S_ISFIFO(st.st_mode) && !holds_other_end(c, fd, st, d.flags)) || S_ISSOCK(st.st_mode)))
 		return external(c, d.target, d.flags);
 	else if (fd <= 2 && S_ISCHR(st.st_mode) && is_tty(d.target)) {
 		if (!c.opts.shell_job)
