@@ -406,8 +406,8 @@ RestoreImages read_images(const ImagesDir &dir)
 		ImageReader r(dir.fd(), dir.path(), ImageKind::Fs, format("fs-%d.img", img.pid));
 		img.fs = r.expect<FsEntry>(&fs_entry__descriptor);
 	}
-	check_files(img);
 	check_unix_sockets(img);
+	check_files(img);
 	check_mm(dir, img);
 	check_mapped_files(img);
 	return img;

@@ -3,6 +3,8 @@
 // file entries whose values restore cannot give back.
 #include <catch2/catch.hpp>
 
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
 
@@ -214,4 +216,46 @@ TEST_CASE("restore refuses file entries it cannot give back, naming the file and
 	owner.type = 1, owner.signum = 65;
 	write_process(dir, {&pipe, &other_end});
 	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: fown.signum 65"));
+}
+
+TEST_CASE("restore refuses unix sockets, terminals and locks it cannot give back", "[criu][images]")
+{
+	TempDir d;
+	ImagesDir dir(d.path(), false);
+	FileEntry a = FILE_ENTRY__INIT, b = FILE_ENTRY__INIT;
+	UnixSkEntry ua = UNIX_SK_ENTRY__INIT, ub = UNIX_SK_ENTRY__INIT;
+	a.type = b.type = FILE_ENTRY__TYPE_T__UNIX_SK;
+	a.unix_sk = &ua, b.unix_sk = &ub;
+	ua.ino = 10, ub.ino = 11;
+	ua.type = ub.type = SOCK_STREAM;
+	ua.state = ub.state = TCP_ESTABLISHED;
+	ua.has_peer = ub.has_peer = true;
+	ua.peer = 11, ub.peer = 12;
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: unix socket 11: unix_sk.peer 12 is no unix socket of the images"));
+	ub.peer = 10, ub.ino = 10;
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 2: unix_sk.ino 10 is also another socket's"));
+	ub.ino = 11;
+	ua.state = TCP_LISTEN;
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: unix_sk.state is TCP_LISTEN for a socket that cannot"));
+	ua.state = TCP_ESTABLISHED, ua.type = 3; // SOCK_RAW
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: unix_sk.type 3 is not SOCK_STREAM"));
+	ua.type = SOCK_STREAM;
+
+	FileEntry tty = FILE_ENTRY__INIT;
+	TtyEntry t = TTY_ENTRY__INIT;
+	tty.type = FILE_ENTRY__TYPE_T__TTY, tty.tty = &t;
+	t.rows = 70000;
+	write_process(dir, {&tty});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: tty.rows cols, xpixel or ypixel is more than 65535"));
+
+	FileLockEntry lock = FILE_LOCK_ENTRY__INIT, *locks[] = {&lock};
+	lock.kind = FILE_LOCK_ENTRY__KIND_T__POSIX;
+	lock.start = 10, lock.has_end = true, lock.end = 5;
+	a.n_locks = 1, a.locks = locks;
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: locks 0: bytes 10 to 5 are no range a lock can have"));
 }
