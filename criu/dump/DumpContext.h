@@ -27,19 +27,35 @@ private:
 	std::vector<FileEntry *> entries_;
 };
 
-// What the parts of a dump share: the task, where images go, and the
-// memory their messages point into.
+// What the dumps of all processes of a tree share: the memory their
+// messages point into, the files (files.img lists every process's), what
+// was written, and the counts for stats-dump.img.
+struct DumpShared {
+	Arena arena;
+	FileTable files;
+	std::vector<std::string> written; // image files made so far, removed if the dump fails
+	struct PageCounts {
+		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;
+	} pages;
+};
+
+// What the parts of one process's dump share: the task, where images go,
+// and the tree's shared state.
 struct DumpContext {
+	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, DumpShared &s)
+		: opts(o), dir(d), task(t), pid(t.pid()), arena(s.arena), files(s.files), written(s.written),
+		  pages(s.pages)
+	{
+	}
+
 	const Options &opts;
 	ImagesDir &dir;
 	compel::core::Task &task;
 	pid_t pid;
-	Arena arena;
-	FileTable files;
-	std::vector<std::string> written; // image files made so far, removed if the dump fails
-	struct {
-		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;
-	} pages; // for stats-dump.img
+	Arena &arena;
+	FileTable &files;
+	std::vector<std::string> &written;
+	DumpShared::PageCounts &pages;
 
 	// Fails the dump with a message naming the process and what is wrong.
 	[[noreturn]] void fail(const std::string &what, int err = EINVAL) const;

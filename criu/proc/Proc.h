@@ -14,6 +14,7 @@ struct Stat {
 	std::string comm;
 	pid_t ppid = 0, pgid = 0, sid = 0;
 	int exit_signal = 0;
+	int exit_code = 0; // a zombie's wait status, as waitpid() would give it
 	uint64_t start_code = 0, end_code = 0, start_stack = 0;
 	uint64_t start_data = 0, end_data = 0, start_brk = 0;
 	uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;

@@ -192,8 +192,8 @@ bool is_reg_file(const criu::RestoreImages &img, uint32_t id)
 	return img.files_by_id.count(id) && img.file(id).reg;
 }
 
-// What restore_task() and finish() (criu/restore) rely on without looking.
-void check_accepted(const criu::RestoreImages &img)
+// What restore_task() and take_over() (criu/restore) rely on without looking.
+void check_process(const criu::RestoreImages &img)
 {
 	require(criu::arch_core(img.core->arch), "a thread of an arch criu cannot restore");
 	require(img.threads.size() + 1 == img.pstree->n_threads, "threads without their core images");
@@ -224,6 +224,14 @@ void check_accepted(const criu::RestoreImages &img)
 				v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE,
 			"pages in a vma restore must not fill");
 	}
+}
+
+void check_accepted(const criu::RestoreTree &tree)
+{
+	require(!tree.procs.empty() && !tree.procs.front().zombie(), "no live root");
+	for (const criu::RestoreImages &img : tree.procs)
+		if (!img.zombie())
+			check_process(img);
 }
 
 // The descriptors open now (but the one listing them).
