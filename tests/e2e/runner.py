@@ -7,11 +7,15 @@ The program follows the contract of programs/e2e.h: it sets up a state,
 writes its pid to --pidfile, waits for SIGTERM, checks its state and writes
 PASS or FAIL to --outfile.  The runner starts it, dumps it, then either
 kills it and restores it (restore) or lets it run on (leave-running), sends
-SIGTERM and reads the verdict.  Around the dump it also compares what can
-be seen of the process from outside: its memory map (neighbouring VMAs
-that agree on everything joined), its descriptors and its ids, signal
-masks and capabilities, and each thread's tid, name, signal mask and
-blocked pending signals; any difference fails the test.
+SIGTERM and reads the verdict.  A program may have children: the runner
+dumps the tree from the program's pid, and SIGTERM goes to that pid only
+(the program ends its children and checks their verdicts).  Around the
+dump it also compares what can be seen from outside of every process of
+the tree, told apart by pid: the pids of the tree, each one's parent,
+process group, session and whether it is a zombie, its memory map
+(neighbouring VMAs that agree on everything joined), its descriptors,
+signal masks and capabilities, and each thread's tid, name, signal mask
+and blocked pending signals; any difference fails the test.
 
 With --vdso-elsewhere, criu restore runs without address randomization, so
 that the vDSO of the restoring criu is not where the program had its own.
@@ -61,11 +65,39 @@ def status_of(path, keys):
     return blocked_only(dict(l.split(":\t", 1) for l in read(path).splitlines() if l.split(":")[0] in keys))
 
 
+def ids(pid):
+    """Parent, process group, session, and whether it is a zombie."""
+    stat = read(f"/proc/{pid}/stat")
+    f = stat[stat.rindex(")") + 2:].split()
+    return {"ppid": int(f[1]), "pgid": int(f[2]), "sid": int(f[3]), "zombie": f[0] == "Z"}
+
+
+def tree_of(root):
+    """The pids of root and of all its descendants, parents first."""
+    pids = [root]
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except FileNotFoundError:
+            continue
+        for tid in tasks:
+            try:
+                pids += [int(c) for c in read(f"/proc/{pid}/task/{tid}/children").split()]
+            except FileNotFoundError:
+                continue
+    return pids
+
+
+def outside_tree(root):
+    """What can be seen of every process of the tree under root, by pid."""
+    return {pid: outside(pid) for pid in tree_of(root)}
+
+
 def outside(pid):
     """What can be seen of process pid without tracing it."""
     proc = f"/proc/{pid}"
     fds = {}
-    for fd in sorted(os.listdir(f"{proc}/fd"), key=int):
+    for fd in sorted(os.listdir(f"{proc}/fd") if not ids(pid)["zombie"] else (), key=int):
         try:
             target = os.readlink(f"{proc}/fd/{fd}")
             info = [l for l in read(f"{proc}/fdinfo/{fd}").splitlines()
@@ -80,7 +112,7 @@ def outside(pid):
         except FileNotFoundError:
             continue  # it has ended meanwhile
     return {"maps": merged_maps(read(f"{proc}/maps")), "fds": fds, "status": status_of(f"{proc}/status", STATUS_KEYS),
-            "threads": threads}
+            "threads": threads, "ids": ids(pid)}
 
 
 def merged_maps(maps):
@@ -121,6 +153,25 @@ def compare(before, after, churn=False):
         for key, b in before["threads"][tid].items():
             if after["threads"][tid].get(key) != b:
                 problems.append(f"thread {tid}: {key} was '{b}', is '{after['threads'][tid].get(key)}'")
+    if before["ids"] != after["ids"]:
+        problems.append(f"the ids were {before['ids']}, are {after['ids']}")
+    if problems:
+        raise Failure("\n".join(problems))
+
+
+def compare_tree(before, after, churn=False):
+    """Every process of the tree, told apart by pid; the root's parent is
+    whoever started it, not part of the tree."""
+    if sorted(before) != sorted(after):
+        raise Failure(f"the tree's processes were {sorted(before)}, are {sorted(after)}")
+    root = next(iter(before))
+    after[root]["ids"]["ppid"] = before[root]["ids"]["ppid"]
+    problems = []
+    for pid in before:
+        try:
+            compare(before[pid], after[pid], churn)
+        except Failure as e:
+            problems.append(f"pid {pid}: {e}")
     if problems:
         raise Failure("\n".join(problems))
 
@@ -204,18 +255,21 @@ def run(args):
         prog = subprocess.Popen(args.program + ["--pidfile", pidfile, "--outfile", outfile],
                                 cwd=work, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 close_fds=True)
-    restored = None
+    tree = []
     try:
         # A complete line: a shell writes the file in two steps (create, write).
         wait_for(lambda: os.path.exists(pidfile) and read(pidfile).endswith("\n"), "the program to be ready")
         pid = int(read(pidfile))
-        before = outside(pid)
+        before = outside_tree(pid)
+        tree = list(before)
         dump = ["dump", "-t", str(pid), "-D", "images", "-o", "dump.log"]
         if args.mode == "leave-running":
             dump.append("-R")
         criu(args, work, dump)
         if args.mode == "restore":
             prog.wait(timeout=10)  # criu dump killed it
+            for p in tree[1:]:
+                reap(p)  # killed too, and orphaned: ours now
             wrapper = ()
             if args.vdso_elsewhere:
                 # Without address randomization the restoring criu has its
@@ -223,11 +277,10 @@ def run(args):
                 wrapper = ("setarch", "-R")
                 fixed = vdso_of(subprocess.run([*wrapper, "cat", "/proc/self/maps"], capture_output=True,
                                                text=True, check=True).stdout)
-                if fixed == vdso_of(before["maps"]):
+                if fixed == vdso_of(before[pid]["maps"]):
                     raise Failure(f"the program's vDSO is at {fixed}, where criu's will be: start it again")
             criu(args, work, ["restore", "-D", "images", "-d", "-o", "restore.log"], wrapper)
-            restored = pid
-        compare(before, outside(pid), churn=args.threads_churn)
+        compare_tree(before, outside_tree(pid), churn=args.threads_churn)
         os.kill(pid, signal.SIGTERM)
         if args.mode == "restore":
             reap(pid)
@@ -241,10 +294,12 @@ def run(args):
         if prog.poll() is None:
             prog.kill()
             prog.wait()
-        # A restored program that failed a check must not run on.
-        if restored and os.path.exists(f"/proc/{restored}"):
-            os.kill(restored, signal.SIGKILL)
-            reap(restored)
+        # A program that failed a check must not run on, nor any process of
+        # its tree.
+        for p in tree:
+            if os.path.exists(f"/proc/{p}"):
+                os.kill(p, signal.SIGKILL)
+                reap(p)
 
 
 def main():

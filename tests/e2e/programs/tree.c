@@ -1,0 +1,104 @@
+/*
+ * A process tree: a parent with three children, the first two with a child
+ * of their own.  Every process fills memory of its own and keeps checking
+ * it; at the end each checks it once more.  SIGTERM goes to the parent,
+ * which passes it on and reads its children's verdicts (their exit codes),
+ * as each child does for its own.
+ */
+#include <sys/wait.h>
+#include <time.h>
+
+#include "e2e.h"
+
+#define WORDS (256 * 1024)
+
+enum { OK, BAD_MEMORY, BAD_COUNT, BAD_CHILD };
+
+static pid_t root;
+
+/* Fills a MiB with a pattern of its own and checks it until SIGTERM. */
+static int work(unsigned seed)
+{
+	unsigned *mem = malloc(WORDS * sizeof(unsigned));
+	volatile unsigned long rounds = 0;
+	unsigned long local = 0;
+	struct timespec ms = {0, 1000000};
+	size_t i;
+
+	if (!mem)
+		return BAD_MEMORY;
+	for (i = 0; i < WORDS; i++)
+		mem[i] = seed * 2654435761u + (unsigned)i;
+	sigqueue(root, SIGRTMIN, (union sigval){0});
+	while (!e2e_stop) {
+		for (i = 0; i < WORDS; i++)
+			if (mem[i] != seed * 2654435761u + (unsigned)i)
+				return BAD_MEMORY;
+		rounds++;
+		local++;
+		nanosleep(&ms, NULL);
+	}
+	for (i = 0; i < WORDS; i++)
+		if (mem[i] != seed * 2654435761u + (unsigned)i)
+			return BAD_MEMORY;
+	return rounds == local ? OK : BAD_COUNT;
+}
+
+/* SIGTERM to a child, and its verdict. */
+static int verdict_of(pid_t child)
+{
+	int status;
+
+	kill(child, SIGTERM);
+	if (waitpid(child, &status, 0) != child)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static pid_t spawn(unsigned seed, int grandchild)
+{
+	pid_t pid = fork();
+	pid_t kid = 0;
+	int r;
+
+	if (pid)
+		return pid;
+	if (grandchild) {
+		kid = fork();
+		if (kid == 0)
+			_exit(work(seed * 10));
+	}
+	r = work(seed);
+	if (kid && verdict_of(kid) != OK)
+		r = BAD_CHILD;
+	_exit(r);
+}
+
+int main(int argc, char **argv)
+{
+	pid_t children[3];
+	sigset_t ready;
+	struct timespec wait = {10, 0};
+	int i, r;
+
+	e2e_init(argc, argv);
+	root = getpid();
+	sigemptyset(&ready);
+	sigaddset(&ready, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &ready, NULL);
+	for (i = 0; i < 3; i++)
+		children[i] = spawn(i + 1, i < 2);
+	for (i = 0; i < 5; i++)
+		if (sigtimedwait(&ready, NULL, &wait) != SIGRTMIN)
+			e2e_fail("the tree is not ready");
+	e2e_ready(argc, argv);
+	r = work(7);
+	if (r != OK)
+		e2e_fail("the parent's own check failed (%d)", r);
+	for (i = 0; i < 3; i++) {
+		r = verdict_of(children[i]);
+		if (r != OK)
+			e2e_fail("child %d (pid %d) says %d", i, (int)children[i], r);
+	}
+	e2e_pass();
+}
