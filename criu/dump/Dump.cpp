@@ -129,8 +129,11 @@ void write_pstree(DumpShared &s, ImagesDir &dir, const std::vector<TreeProcess> 
 		p.threads = s.arena.array<NsPid *>(tids.size());
 		for (size_t i = 0; i < tids.size(); i++)
 			p.threads[i] = ns_pid(s.arena, tids[i]);
-		p.has_zombie_status = t.zombie();
-		p.zombie_status = uint32_t(t.stat.exit_code);
+		if (t.zombie()) {
+			p.has_zombie_status = true;
+			p.zombie_status = uint32_t(t.stat.exit_code);
+			p.zombie_comm = s.arena.str(t.stat.comm);
+		}
 		entries.push_back(&s.arena.make(p)->base);
 	}
 	write_image(s, dir, ImageKind::Pstree, "pstree.img", entries);

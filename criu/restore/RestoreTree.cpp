@@ -99,7 +99,7 @@ void drop_sigchld()
 
 [[noreturn]] void serve(const RestoreTree &tree, const ImagesDir &dir, int index, int channel);
 
-void run(const RestoreTree &tree, const ImagesDir &dir, int channel, const TreeCommand &cmd)
+void run(const RestoreTree &tree, const ImagesDir &dir, int index, int channel, const TreeCommand &cmd)
 {
 	switch (cmd.op) {
 	case TreeCommand::Fork: {
@@ -128,6 +128,8 @@ void run(const RestoreTree &tree, const ImagesDir &dir, int channel, const TreeC
 			throw Error(format("cannot put it in process group %d", cmd.arg), errno);
 		break;
 	case TreeCommand::Exit:
+		if (index >= 0 && tree.procs[size_t(index)].pstree->zombie_comm)
+			prctl(PR_SET_NAME, tree.procs[size_t(index)].pstree->zombie_comm);
 		reply(channel, -1);
 		end_with(cmd.arg);
 	case TreeCommand::Reap:
@@ -156,7 +158,7 @@ void serve(const RestoreTree &tree, const ImagesDir &dir, int index, int channel
 		if (read(channel, &cmd, sizeof(cmd)) != sizeof(cmd))
 			_exit(1);
 		try {
-			run(tree, dir, channel, cmd);
+			run(tree, dir, index, channel, cmd);
 		} catch (const Error &e) {
 			std::string msg = std::string("ERR:") + e.what();
 			if (write(channel, msg.data(), msg.size()) < 0)

@@ -96,8 +96,11 @@ def outside_tree(root):
 def outside(pid):
     """What can be seen of process pid without tracing it."""
     proc = f"/proc/{pid}"
+    if ids(pid)["zombie"]:
+        # Nothing of it is saved but its ids, exit status and name.
+        return {"ids": ids(pid), "name": status_of(f"{proc}/status", ("Name", "SigBlk"))["Name"]}
     fds = {}
-    for fd in sorted(os.listdir(f"{proc}/fd") if not ids(pid)["zombie"] else (), key=int):
+    for fd in sorted(os.listdir(f"{proc}/fd"), key=int):
         try:
             target = os.readlink(f"{proc}/fd/{fd}")
             info = [l for l in read(f"{proc}/fdinfo/{fd}").splitlines()
@@ -138,6 +141,10 @@ def merged_maps(maps):
 def compare(before, after, churn=False):
     """With churn, threads (and their stacks) come and go: not compared."""
     problems = []
+    if "name" in before or "name" in after:
+        if before != after:
+            raise Failure(f"the zombie was {before}, is {after}")
+        return
     if not churn and before["maps"] != after["maps"]:
         problems.append("the memory map differs:\n--- before\n" + before["maps"] + "--- after\n" + after["maps"])
     for fd in sorted(set(before["fds"]) | set(after["fds"]), key=int):

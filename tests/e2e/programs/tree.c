@@ -5,16 +5,11 @@
  * which passes it on and reads its children's verdicts (their exit codes),
  * as each child does for its own.
  */
-#include <sys/wait.h>
-#include <time.h>
-
 #include "e2e.h"
 
 #define WORDS (256 * 1024)
 
 enum { OK, BAD_MEMORY, BAD_COUNT, BAD_CHILD };
-
-static pid_t root;
 
 /* Fills a MiB with a pattern of its own and checks it until SIGTERM. */
 static int work(unsigned seed)
@@ -29,7 +24,7 @@ static int work(unsigned seed)
 		return BAD_MEMORY;
 	for (i = 0; i < WORDS; i++)
 		mem[i] = seed * 2654435761u + (unsigned)i;
-	sigqueue(root, SIGRTMIN, (union sigval){0});
+	e2e_tree_ready(0);
 	while (!e2e_stop) {
 		for (i = 0; i < WORDS; i++)
 			if (mem[i] != seed * 2654435761u + (unsigned)i)
@@ -42,17 +37,6 @@ static int work(unsigned seed)
 		if (mem[i] != seed * 2654435761u + (unsigned)i)
 			return BAD_MEMORY;
 	return rounds == local ? OK : BAD_COUNT;
-}
-
-/* SIGTERM to a child, and its verdict. */
-static int verdict_of(pid_t child)
-{
-	int status;
-
-	kill(child, SIGTERM);
-	if (waitpid(child, &status, 0) != child)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 static pid_t spawn(unsigned seed, int grandchild)
@@ -69,7 +53,7 @@ static pid_t spawn(unsigned seed, int grandchild)
 			_exit(work(seed * 10));
 	}
 	r = work(seed);
-	if (kid && verdict_of(kid) != OK)
+	if (kid && e2e_verdict_of(kid) != OK)
 		r = BAD_CHILD;
 	_exit(r);
 }
@@ -77,26 +61,20 @@ static pid_t spawn(unsigned seed, int grandchild)
 int main(int argc, char **argv)
 {
 	pid_t children[3];
-	sigset_t ready;
-	struct timespec wait = {10, 0};
 	int i, r;
 
 	e2e_init(argc, argv);
-	root = getpid();
-	sigemptyset(&ready);
-	sigaddset(&ready, SIGRTMIN);
-	sigprocmask(SIG_BLOCK, &ready, NULL);
+	e2e_tree_init();
 	for (i = 0; i < 3; i++)
 		children[i] = spawn(i + 1, i < 2);
-	for (i = 0; i < 5; i++)
-		if (sigtimedwait(&ready, NULL, &wait) != SIGRTMIN)
-			e2e_fail("the tree is not ready");
+	if (e2e_tree_wait(5, NULL))
+		e2e_fail("the tree is not ready");
 	e2e_ready(argc, argv);
 	r = work(7);
 	if (r != OK)
 		e2e_fail("the parent's own check failed (%d)", r);
 	for (i = 0; i < 3; i++) {
-		r = verdict_of(children[i]);
+		r = e2e_verdict_of(children[i]);
 		if (r != OK)
 			e2e_fail("child %d (pid %d) says %d", i, (int)children[i], r);
 	}
