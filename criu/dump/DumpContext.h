@@ -33,6 +33,8 @@ private:
 struct DumpShared {
 	Arena arena;
 	FileTable files;
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> inode_ids;
+	std::map<uint32_t, pid_t> inode_owner;
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
 	struct PageCounts {
 		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;
@@ -43,8 +45,8 @@ struct DumpShared {
 // and the tree's shared state.
 struct DumpContext {
 	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, DumpShared &s)
-		: opts(o), dir(d), task(t), pid(t.pid()), arena(s.arena), files(s.files), written(s.written),
-		  pages(s.pages)
+		: opts(o), dir(d), task(t), pid(t.pid()), arena(s.arena), files(s.files), inode_ids(s.inode_ids),
+		  inode_owner(s.inode_owner), written(s.written), pages(s.pages)
 	{
 	}
 
@@ -54,6 +56,10 @@ struct DumpContext {
 	pid_t pid;
 	Arena &arena;
 	FileTable &files;
+	// Small ids of inodes that several files share (pipes, memfds), by
+	// st_dev and st_ino: the tree's.
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &inode_ids;
+	std::map<uint32_t, pid_t> &inode_owner; // which process an inode id was first seen in
 	std::vector<std::string> &written;
 	DumpShared::PageCounts &pages;
 

@@ -11,6 +11,7 @@
 #include <compel/error.hpp>
 
 #include "DumpContext.h"
+#include "FileTypes.h"
 #include "Log.h"
 #include "Proc.h"
 #include "format.h"
@@ -114,30 +115,45 @@ FileEntry *external(DumpContext &c, const std::string &key, uint32_t flags)
 // The file entry of descriptor fd, or a failure naming what is not supported.
 FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 {
-	std::string proc_link = format("/proc/%d/fd/%d", c.pid, fd);
-	std::string target = readlink_str(proc_link);
-	struct stat st;
-	if (stat(proc_link.c_str(), &st) != 0)
-		c.fail(format("fd %d: cannot stat %s", fd, target.c_str()), errno);
-	uint32_t flags = info.flags & ~uint32_t(O_CLOEXEC);
-
-	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || (S_ISCHR(st.st_mode) && plain_device(target)))
-		return reg_file(c, target, proc_link, flags, info.pos);
+	DumpedFd d(c, fd, format("/proc/%d/fd/%d", c.pid, fd), info);
+	d.target = readlink_str(d.link);
+	if (stat(d.link.c_str(), &d.st) != 0)
+		d.fail("cannot stat " + d.target, errno);
+	const struct stat &st = d.st;
+	FileEntry *f = nullptr;
+	if (is_memfd(d))
+		f = dump_memfd(d);
+	else if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || (S_ISCHR(st.st_mode) && plain_device(d.target)))
+		f = reg_file(c, d.target, d.link, d.flags, info.pos);
 	// What the process shares with whoever started it: restored by the
 	// restoring tool's own descriptors.
-	if (fd <= 2 && S_ISFIFO(st.st_mode))
-		return external(c, target, flags);
-	if (fd <= 2 && S_ISCHR(st.st_mode) && is_tty(target)) {
+	else if (fd <= 2 && S_ISFIFO(st.st_mode))
+		return external(c, d.target, d.flags);
+	else if (fd <= 2 && S_ISCHR(st.st_mode) && is_tty(d.target)) {
 		if (!c.opts.shell_job)
-			c.refuse(format("fd %d is the terminal %s: dump it with --shell-job", fd, target.c_str()));
-		return external(c, target, flags);
+			c.refuse(format("fd %d is the terminal %s: dump it with --shell-job", fd, d.target.c_str()));
+		return external(c, d.target, d.flags);
+	} else if (S_ISFIFO(st.st_mode))
+		f = dump_pipe(d);
+	else if (info.eventfd)
+		f = dump_eventfd(d);
+	else if (info.signalfd)
+		f = dump_signalfd(d);
+	else if (info.timerfd)
+		f = dump_timerfd(d);
+	else if (d.target == "anon_inode:inotify")
+		f = dump_inotify(d);
+	else if (d.target == "anon_inode:[eventpoll]")
+		f = dump_epoll(d);
+	if (f) {
+		f->fown = dump_fown(d);
+		return f;
 	}
-	std::string what = S_ISSOCK(st.st_mode)	  ? socket_kind(c, fd)
-			   : S_ISFIFO(st.st_mode) ? "a pipe or FIFO"
-			   : S_ISCHR(st.st_mode)  ? "a character device"
-			   : S_ISBLK(st.st_mode)  ? "a block device"
-						  : "an anonymous inode";
-	c.refuse(format("fd %d is %s (%s): not supported yet", fd, what.c_str(), target.c_str()));
+	std::string what = S_ISSOCK(st.st_mode)  ? socket_kind(c, fd)
+			   : S_ISCHR(st.st_mode) ? "a character device"
+			   : S_ISBLK(st.st_mode) ? "a block device"
+						 : "an anonymous inode";
+	c.refuse(format("fd %d is %s (%s): not supported yet", fd, what.c_str(), d.target.c_str()));
 }
 
 } // namespace

@@ -21,6 +21,7 @@ enum class ImageKind {
 	Fs,
 	Pages, // raw pages, no header
 	Ghost, // raw contents of a deleted file, no header
+	Memfd, // raw contents of a memfd, no header
 	Stats,
 };
 

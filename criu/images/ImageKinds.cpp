@@ -24,6 +24,7 @@ const ImageKindInfo kKinds[] = {
 	{ImageKind::Fs, "fs", 0x53465346, nullptr, &fs_entry__descriptor},
 	{ImageKind::Pages, "pages", 0, nullptr, nullptr},
 	{ImageKind::Ghost, "ghost", 0, nullptr, nullptr},
+	{ImageKind::Memfd, "memfd", 0, nullptr, nullptr},
 	{ImageKind::Stats, "stats", 0x54415453, nullptr, &stats_entry__descriptor},
 };
 

@@ -1,6 +1,7 @@
 #include "Proc.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <dirent.h>
 #include <fstream>
@@ -163,6 +164,48 @@ std::vector<Vma> read_smaps(pid_t pid)
 	return vmas;
 }
 
+namespace {
+
+bool starts(const std::string &line, const char *prefix) { return line.rfind(prefix, 0) == 0; }
+
+// "(sec, nsec)" of a timerfd's it_value and it_interval.
+uint64_t timespec_ns(const std::string &path, const std::string &line)
+{
+	unsigned long long sec, nsec;
+	if (sscanf(line.c_str() + line.find('('), "(%llu, %llu)", &sec, &nsec) != 2)
+		bad(path, line);
+	return sec * 1000000000ull + nsec;
+}
+
+InotifyWatch inotify_watch(const std::string &path, const std::string &line)
+{
+	InotifyWatch w;
+	unsigned long long ino;
+	unsigned bytes;
+	int at = 0;
+	if (sscanf(line.c_str(), "inotify wd:%x ino:%llx sdev:%x mask:%x ignored_mask:%*x fhandle-bytes:%x "
+				 "fhandle-type:%x f_handle:%n",
+		   &w.wd, &ino, &w.sdev, &w.mask, &bytes, &w.handle_type, &at) != 6 ||
+	    !at || line.size() - size_t(at) != 2 * size_t(bytes))
+		bad(path, line);
+	w.ino = ino;
+	for (size_t i = size_t(at); i + 1 < line.size(); i += 2)
+		w.handle.push_back(uint8_t(strtoul(line.substr(i, 2).c_str(), nullptr, 16)));
+	return w;
+}
+
+EpollTarget epoll_target(const std::string &path, const std::string &line)
+{
+	EpollTarget t;
+	unsigned long long data;
+	if (sscanf(line.c_str(), "tfd: %d events: %x data: %llx", &t.fd, &t.events, &data) != 3)
+		bad(path, line);
+	t.data = data;
+	return t;
+}
+
+} // namespace
+
 FdInfo read_fdinfo(pid_t pid, int fd)
 {
 	std::string path = format("/proc/%d/fdinfo/%d", pid, fd);
@@ -170,11 +213,35 @@ FdInfo read_fdinfo(pid_t pid, int fd)
 	FdInfo info;
 	bool flags = false;
 	for (std::string line; std::getline(in, line);) {
-		if (line.rfind("pos:", 0) == 0)
-			info.pos = strtoull(line.c_str() + 4, nullptr, 10);
-		else if (line.rfind("flags:", 0) == 0) {
-			info.flags = uint32_t(strtoul(line.c_str() + 6, nullptr, 8));
+		const char *v = line.c_str() + line.find(':') + 1;
+		if (starts(line, "pos:")) {
+			info.pos = strtoull(v, nullptr, 10);
+		} else if (starts(line, "flags:")) {
+			info.flags = uint32_t(strtoul(v, nullptr, 8));
 			flags = true;
+		} else if (starts(line, "eventfd-count:")) {
+			info.eventfd = true;
+			info.eventfd_count = strtoull(v, nullptr, 16);
+		} else if (starts(line, "eventfd-semaphore:")) {
+			info.eventfd_semaphore = strtoul(v, nullptr, 10) != 0;
+		} else if (starts(line, "sigmask:")) {
+			info.signalfd = true;
+			info.sigmask = strtoull(v, nullptr, 16);
+		} else if (starts(line, "clockid:")) {
+			info.timerfd = true;
+			info.clockid = int(strtol(v, nullptr, 10));
+		} else if (starts(line, "ticks:")) {
+			info.ticks = strtoull(v, nullptr, 10);
+		} else if (starts(line, "settime flags:")) {
+			info.settime_flags = uint32_t(strtoul(v, nullptr, 8));
+		} else if (starts(line, "it_value:")) {
+			info.value_ns = timespec_ns(path, line);
+		} else if (starts(line, "it_interval:")) {
+			info.interval_ns = timespec_ns(path, line);
+		} else if (starts(line, "inotify wd:")) {
+			info.inotify.push_back(inotify_watch(path, line));
+		} else if (starts(line, "tfd:")) {
+			info.epoll.push_back(epoll_target(path, line));
 		}
 	}
 	if (!flags)

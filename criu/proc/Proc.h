@@ -49,9 +49,35 @@ struct Vma {
 };
 std::vector<Vma> read_smaps(pid_t pid);
 
+struct InotifyWatch {
+	uint32_t wd = 0, mask = 0;
+	uint64_t ino = 0;
+	uint32_t sdev = 0;           // the kernel's dev_t: major << 20 | minor
+	int handle_type = 0;
+	std::vector<uint8_t> handle; // for open_by_handle_at()
+};
+
+struct EpollTarget {
+	int fd = 0;
+	uint32_t events = 0;
+	uint64_t data = 0;
+};
+
+// The lines of fdinfo that the file's type adds, parsed when present.
 struct FdInfo {
 	uint64_t pos = 0;
 	uint32_t flags = 0; // open(2) flags, octal in the file
+	bool eventfd = false, eventfd_semaphore = false;
+	uint64_t eventfd_count = 0;
+	bool signalfd = false;
+	uint64_t sigmask = 0;
+	bool timerfd = false;
+	int clockid = 0;
+	uint64_t ticks = 0;
+	uint32_t settime_flags = 0;
+	uint64_t value_ns = 0, interval_ns = 0;
+	std::vector<InotifyWatch> inotify;
+	std::vector<EpollTarget> epoll;
 };
 FdInfo read_fdinfo(pid_t pid, int fd);
 std::vector<int> list_fds(pid_t pid);

@@ -1,8 +1,12 @@
 #include "RestoreImages.h"
 
 #include <algorithm>
+#include <cstring>
+#include <fcntl.h>
 #include <map>
 #include <set>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +23,13 @@ using compel::format;
 namespace {
 
 constexpr uint64_t kPage = 4096;
+constexpr uint32_t kMaxPipeSize = 1u << 31;
+constexpr uint64_t kMaxTimeNs = uint64_t(INT64_MAX / 2); // what a timespec holds, with room for now + value
+constexpr uint32_t kMaxMemfdName = 249;                  // MFD_NAME_MAX_LEN
+// F_SEAL_SEAL, _SHRINK, _GROW, _WRITE, _FUTURE_WRITE and _EXEC (0x20, which
+// glibc 2.36 lacks).
+constexpr uint32_t kKnownSeals = 0x3f;
+constexpr uint32_t kMaxSignal = 64;
 
 [[noreturn]] void bad(const std::string &file, const std::string &why)
 {
@@ -52,15 +63,82 @@ void check_identity(const RegFileEntry &f, const std::string &what)
 			    ESTALE);
 }
 
+// The part of an entry its type needs is there, and its values are ones
+// restore can give back.
+void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes)
+{
+	auto field = [&f](const char *name, const std::string &why) {
+		bad("files.img", format("file %u: %s %s", f.id, name, why.c_str()));
+	};
+	const void *part = nullptr;
+	const char *part_name = "";
+	switch (f.type) {
+	case FILE_ENTRY__TYPE_T__REG: part = f.reg, part_name = "reg"; break;
+	case FILE_ENTRY__TYPE_T__EXTERNAL: part = f.external, part_name = "external"; break;
+	case FILE_ENTRY__TYPE_T__PIPE:
+	case FILE_ENTRY__TYPE_T__FIFO: part = f.pipe, part_name = "pipe"; break;
+	case FILE_ENTRY__TYPE_T__EVENTFD: part = f.eventfd, part_name = "eventfd"; break;
+	case FILE_ENTRY__TYPE_T__SIGNALFD: part = f.signalfd, part_name = "signalfd"; break;
+	case FILE_ENTRY__TYPE_T__TIMERFD: part = f.timerfd, part_name = "timerfd"; break;
+	case FILE_ENTRY__TYPE_T__INOTIFY: part = f.inotify, part_name = "inotify"; break;
+	case FILE_ENTRY__TYPE_T__EPOLL: part = f.epoll, part_name = "epoll"; break;
+	case FILE_ENTRY__TYPE_T__MEMFD: part = f.memfd, part_name = "memfd"; break;
+	default: break;
+	}
+	if (!part)
+		field(part_name, "is missing");
+	if (f.pipe) {
+		const PipeEntry &p = *f.pipe;
+		if ((f.type == FILE_ENTRY__TYPE_T__FIFO) != (p.path != nullptr))
+			field("pipe.path", f.type == FILE_ENTRY__TYPE_T__FIFO ? "is missing" : "is set for an anonymous pipe");
+		if (p.has_data && !p.has_size)
+			field("pipe.data", "comes without pipe.size");
+		if (p.has_size && (p.size < kPage || p.size > kMaxPipeSize || p.size & (p.size - 1)))
+			field("pipe.size", format("%u is not a power of two from %llu to %u", p.size,
+						   (unsigned long long)kPage, kMaxPipeSize));
+		if (p.has_data && p.data.len > p.size)
+			field("pipe.data", format("has %zu bytes, more than pipe.size %u", p.data.len, p.size));
+		auto [other, first] = pipes.try_emplace(p.pipe_id, &f);
+		if (!first && other->second->type != f.type)
+			field("pipe.pipe_id", format("%u is also a pipe of another type (file %u)", p.pipe_id, other->second->id));
+		if (!first && p.has_size && other->second->pipe->has_size)
+			field("pipe.size", format("is also given for pipe %u by file %u", p.pipe_id, other->second->id));
+		if (p.has_size)
+			other->second = &f;
+	}
+	if (f.eventfd && f.eventfd->counter == UINT64_MAX)
+		field("eventfd.counter", "is out of range (2^64-1)");
+	if (f.timerfd) {
+		const TimerfdEntry &t = *f.timerfd;
+		if (t.clockid != CLOCK_REALTIME && t.clockid != CLOCK_MONOTONIC && t.clockid != CLOCK_BOOTTIME &&
+		    t.clockid != CLOCK_REALTIME_ALARM && t.clockid != CLOCK_BOOTTIME_ALARM)
+			field("timerfd.clockid", format("%u is not a clock of timerfds", t.clockid));
+		if (t.settime_flags & ~uint32_t(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
+			field("timerfd.settime_flags", format("0%o holds unknown flags", t.settime_flags));
+		if (t.value_ns > kMaxTimeNs || t.interval_ns > kMaxTimeNs)
+			field("timerfd.value_ns", "or interval_ns is out of range");
+	}
+	std::set<uint32_t> wds;
+	for (size_t i = 0; f.inotify && i < f.inotify->n_watches; i++)
+		if (!f.inotify->watches[i]->wd || !wds.insert(f.inotify->watches[i]->wd).second)
+			field("inotify.watches.wd", format("%u is 0 or repeated", f.inotify->watches[i]->wd));
+	if (f.memfd && strlen(f.memfd->name) > kMaxMemfdName)
+		field("memfd.name", format("is longer than %u bytes", kMaxMemfdName));
+	if (f.memfd && f.memfd->seals & ~kKnownSeals)
+		field("memfd.seals", format("%x holds unknown seals", f.memfd->seals));
+	if (f.fown && f.fown->type != F_OWNER_TID && f.fown->type != F_OWNER_PID && f.fown->type != F_OWNER_PGRP)
+		field("fown.type", format("%u is not F_OWNER_TID, F_OWNER_PID or F_OWNER_PGRP", f.fown->type));
+	if (f.fown && (f.fown->signum > kMaxSignal || f.fown->pid > INT32_MAX))
+		field("fown.signum", format("%u or fown.pid %u is out of range", f.fown->signum, f.fown->pid));
+}
+
 void index_files(RestoreTree &tree, std::map<uint32_t, FileEntry *> &by_id)
 {
+	std::map<uint32_t, const FileEntry *> pipes; // the entry with each pipe's size and bytes
 	for (auto &f : tree.files) {
 		if (f->id == 0 || by_id.count(f->id))
 			bad("files.img", format("file id %u is invalid or listed twice", f->id));
-		if (f->type == FILE_ENTRY__TYPE_T__REG && !f->reg)
-			bad("files.img", format("regular file %u has no reg entry", f->id));
-		if (f->type == FILE_ENTRY__TYPE_T__EXTERNAL && !f->external)
-			bad("files.img", format("external file %u has no external entry", f->id));
+		check_file(*f, pipes);
 		by_id[f->id] = &*f;
 	}
 }
@@ -73,6 +151,13 @@ void check_files(RestoreImages &img)
 			bad(format("fdinfo-%d.img", img.pid), format("fd %u refers to file %u, which files.img lacks", d->fd, d->id));
 		if (!fds.insert(d->fd).second)
 			bad(format("fdinfo-%d.img", img.pid), format("fd %u is listed twice", d->fd));
+	}
+	for (auto &d : img.fdinfo) {
+		const FileEntry &f = img.file(d->id);
+		for (size_t i = 0; f.epoll && i < f.epoll->n_targets; i++)
+			if (!fds.count(f.epoll->targets[i]->fd))
+				bad("files.img", format("file %u: epoll.targets[%zu].fd %u is not a descriptor of pid %d", f.id,
+							i, f.epoll->targets[i]->fd, img.pid));
 	}
 	for (uint32_t id : {img.fs->cwd_id, img.fs->root_id})
 		if (!img.files_by_id.count(id) || !img.file(id).reg)

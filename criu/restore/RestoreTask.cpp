@@ -5,6 +5,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <map>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -16,6 +17,8 @@
 #include <compel/error.hpp>
 
 #include "ArchCore.h"
+#include "FdinfoEngine.h"
+#include "FileTypes.h"
 #include "Log.h"
 #include "format.h"
 #include "restorer-protocol.h"
@@ -52,52 +55,6 @@ using ShortName = std::array<char, 16>;
 
 bool is_name(const ShortName &n, const char *s) { return strncmp(n.data(), s, n.size()) == 0; }
 
-// criu's own descriptors, kept just above the highest descriptor the
-// process restores, so that placing its files never lands on them (the
-// seed's "service descriptors").
-class ServiceFds {
-public:
-	enum Slot { Status, Dir, Log, Exe, Count };
-
-	explicit ServiceFds(int highest_target) : base_(std::max(highest_target + 1, 3)) {}
-
-	// Moves copies of fds (one per slot, -1 for none) into their slots; the
-	// originals stay, to be closed with everything criu leaves.  Through
-	// copies above the slots first: an original may sit on another's slot.
-	std::vector<int> install(const std::vector<int> &fds)
-	{
-		std::vector<int> high, out;
-		for (int fd : fds) {
-			int h = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, base_ + Count);
-			if (fd >= 0 && h < 0)
-				throw Error(format("cannot copy criu's descriptor %d", fd), errno);
-			high.push_back(h);
-		}
-		for (size_t slot = 0; slot < high.size(); slot++) {
-			int to = high[slot] < 0 ? -1 : base_ + int(slot);
-			if (to >= 0 && (dup3(high[slot], to, O_CLOEXEC) < 0 || close(high[slot]) != 0))
-				throw Error(format("cannot move criu's descriptor to %d", to), errno);
-			if (to >= 0)
-				used_.push_back(to);
-			out.push_back(to);
-		}
-		return out;
-	}
-
-	bool owns(int fd) const { return std::find(used_.begin(), used_.end(), fd) != used_.end(); }
-	// The guard: a restored descriptor never sits on a service descriptor.
-	void check(int fd) const
-	{
-		if (owns(fd) || fd >= base_)
-			throw Error(format("internal: fd %d would overwrite criu's service descriptors from %d", fd, base_),
-				    EBADF);
-	}
-
-private:
-	int base_;
-	std::vector<int> used_;
-};
-
 std::vector<int> own_fds()
 {
 	std::vector<int> fds;
@@ -112,94 +69,28 @@ std::vector<int> own_fds()
 	return fds;
 }
 
-// A deleted file, made again from its ghost image for as long as it takes
-// to open it.
-int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags)
-{
-	const RegFileEntry &r = *f.reg;
-	int out = open(r.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, r.mode & 07777);
-	if (out < 0)
-		throw Error(format("cannot recreate the deleted file %s", r.path), errno);
-	int in = openat(dir.fd(), format("ghost-%u.img", f.id).c_str(), O_RDONLY | O_CLOEXEC);
-	int err = in < 0 ? errno : 0;
-	char buf[1 << 16];
-	ssize_t n = 0;
-	while (!err && (n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, size_t(n)) != n)
-			err = errno ? errno : EIO;
-	if (n < 0)
-		err = errno;
-	if (in >= 0)
-		close(in);
-	close(out);
-	int fd = err ? -1 : open(r.path, int(flags));
-	if (fd < 0 && !err)
-		err = errno;
-	unlink(r.path);
-	if (err)
-		throw Error(format("cannot recreate the deleted file %s from ghost-%u.img", r.path, f.id), err);
-	return fd;
-}
-
-int open_file(const ImagesDir &dir, const FileEntry &f)
-{
-	const RegFileEntry &r = *f.reg;
-	uint32_t flags = r.flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
-	int fd = r.deleted ? open_ghost(dir, f, flags) : open(r.path, int(flags));
-	if (fd < 0)
-		throw Error(format("cannot open %s", r.path), errno);
-	if (r.pos && lseek(fd, off_t(r.pos), SEEK_SET) < 0) {
-		int err = errno;
-		close(fd);
-		throw Error(format("cannot seek %s to %llu", r.path, (unsigned long long)r.pos), err);
-	}
-	return fd;
-}
-
+// Every descriptor of the process, by the fdinfo engine.  criu's own
+// descriptors are not the process's: only the service descriptors and the
+// external ones (stdin, stdout, stderr shared with the outside) stay.
 void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFds &sfd)
 {
-	std::vector<const FdinfoEntry *> fds;
+	std::map<uint32_t, std::vector<const FdinfoEntry *>> fles; // by file id
 	for (auto &d : img.fdinfo)
-		fds.push_back(&*d);
-	std::sort(fds.begin(), fds.end(), [](auto *a, auto *b) { return a->fd < b->fd; });
-
-	// criu's own descriptors are not the process's: only the external ones
-	// (stdin, stdout, stderr shared with the outside) stay.
+		fles[d->id].push_back(&*d);
 	for (int fd : own_fds()) {
 		bool keep = sfd.owns(fd);
-		for (auto *d : fds)
+		for (auto &d : img.fdinfo)
 			keep |= int(d->fd) == fd && img.file(d->id).type == FILE_ENTRY__TYPE_T__EXTERNAL;
 		if (!keep)
 			close(fd);
 	}
-
-	std::vector<std::pair<uint32_t, int>> placed; // file id, a descriptor of it
-	for (auto *d : fds) {
-		int fd = int(d->fd);
-		sfd.check(fd);
-		const FileEntry &f = img.file(d->id);
-		auto same = std::find_if(placed.begin(), placed.end(), [&](auto &p) { return p.first == d->id; });
-		if (f.type == FILE_ENTRY__TYPE_T__EXTERNAL) {
-			if (fcntl(fd, F_GETFD) < 0)
-				throw Error(format("fd %d was %s, shared with the outside: criu restore must be "
-						   "started with its fd %d open (the same stdin/stdout/stderr)",
-						   fd, f.external->key, fd),
-					    EBADF);
-		} else if (same != placed.end()) {
-			if (dup2(same->second, fd) < 0)
-				throw Error(format("cannot duplicate fd %d to %d", same->second, fd), errno);
-		} else {
-			int nfd = open_file(dir, f);
-			if (nfd != fd) {
-				if (dup2(nfd, fd) < 0)
-					throw Error(format("cannot move %s to fd %d", f.reg->path, fd), errno);
-				close(nfd);
-			}
-		}
-		placed.push_back({d->id, fd});
-		if (fcntl(fd, F_SETFD, d->cloexec ? FD_CLOEXEC : 0) < 0)
-			throw Error(format("cannot set the flags of fd %d", fd), errno);
+	FdinfoEngine engine(sfd, dir);
+	FileDescFactory factory;
+	for (auto &[id, list] : fles) {
+		std::sort(list.begin(), list.end(), [](auto *a, auto *b) { return a->fd < b->fd; });
+		engine.add(factory.make(img.file(id)), list);
 	}
+	engine.run();
 }
 
 void restore_fs_and_limits(const RestoreImages &img)
@@ -618,6 +509,13 @@ void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd)
 	// If its parent dies (criu, or a process of the tree that failed), so
 	// does it: nothing half-restored stays.
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	// Room for the descriptors parked above the service descriptors; the
+	// process's own limit comes back with its other rlimits.
+	rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	ServiceFds sfd(highest_fd(img));
 	try {
 		prepare_and_jump(img, dir, sfd, status_fd);

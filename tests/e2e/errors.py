@@ -7,7 +7,8 @@ Dump: a pid that does not exist, a kernel thread, a process whose main thread
 has ended while another runs, a process with a TCP socket (it must go on
 unchanged, with nothing of criu left in it).
 Restore: truncated, corrupted and wrong-version images, a missing pages
-image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use;
+image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use,
+a pipe of a size no pipe has, a FIFO gone since the dump;
 of a multi-threaded process, a thread's core image missing, a thread's tid in use and
 a thread that fails in the restorer.
 Of a process tree: a dump that fails after some images are written (every process
@@ -325,6 +326,8 @@ def restore_errors(c, work):
     os.unlink(f"{work}/keep/kept.txt")
     restore_fails(c, "a file gone since the dump", pid, images, f"pid {pid}", "cannot open", "kept.txt")
 
+    file_errors(c, f"{work}/fifo")
+
     # The pid is taken: dump with --leave-running, then restore.
     vwork = f"{work}/taken"
     shutil.rmtree(vwork, ignore_errors=True)
@@ -335,6 +338,30 @@ def restore_errors(c, work):
     c.expect_failure("a restore onto a pid in use", c.criu("restore", "-D", f"{vwork}/images", "-d"),
                      f"pid {pid} is in use (by counter)")
     c.finish(prog, pid, vwork)
+
+
+def file_errors(c, work):
+    """Files of the fdinfo engine: a value restore cannot give back is
+    refused by field before anything starts; a FIFO gone since the dump
+    fails the restoring process, which must not be left behind."""
+    pid, images = good_dump(c, work, name="fifo")
+    pristine = f"{work}/pristine"
+    shutil.copytree(images, pristine)
+    # pipe_entry.size (field 4) of 65536, as a varint: 65539 is no pipe size.
+    size = b"\x20\x80\x80\x04"
+
+    def bad_size(d):
+        if size not in d:
+            raise Failure("files.img of the fifo dump has no pipe size of 65536")
+        return d.replace(size, b"\x20\x83\x80\x04", 1)
+
+    patched(images, "files.img", bad_size)
+    restore_fails(c, "a pipe of an impossible size", pid, images, "files.img", "pipe.size 65539")
+    shutil.rmtree(images)
+    shutil.copytree(pristine, images)
+    os.unlink(f"{work}/fifo")
+    restore_fails(c, "a FIFO gone since the dump", pid, images, f"pid {pid}", "FIFO", f"{work}/fifo",
+                  "is not there any more")
 
 
 def main():

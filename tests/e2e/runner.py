@@ -15,7 +15,8 @@ the tree, told apart by pid: the pids of the tree, each one's parent,
 process group, session and whether it is a zombie, its memory map
 (neighbouring VMAs that agree on everything joined), its descriptors,
 signal masks and capabilities, and each thread's tid, name, signal mask
-and blocked pending signals; any difference fails the test.
+and blocked pending signals; any difference fails the test.  Pipes are
+compared by which descriptors share one, not by inode number.
 
 With --vdso-elsewhere, criu restore runs without address randomization, so
 that the vDSO of the restoring criu is not where the program had its own.
@@ -111,9 +112,14 @@ def outside(pid):
         # Nothing of it is saved but its ids, exit status and name.
         return {"ids": ids(pid), "name": status_of(f"{proc}/status", ("Name", "SigBlk"))["Name"]}
     fds = {}
+    pipes = {}
     for fd in sorted(os.listdir(f"{proc}/fd"), key=int):
         try:
             target = os.readlink(f"{proc}/fd/{fd}")
+            # A restored pipe is another inode: which descriptors share one
+            # is what must be the same.
+            if target.startswith("pipe:["):
+                target = "pipe:[#%d]" % pipes.setdefault(target, len(pipes) + 1)
             info = [l for l in read(f"{proc}/fdinfo/{fd}").splitlines()
                     if l.startswith(("pos:", "flags:"))]
         except FileNotFoundError:

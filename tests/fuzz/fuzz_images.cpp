@@ -202,6 +202,31 @@ void check_process(const criu::RestoreImages &img)
 			"a thread core restore cannot use");
 	for (auto &d : img.fdinfo)
 		require(img.files_by_id.count(d->id), "a descriptor of a file files.img lacks");
+	// FileDescFactory and the open steps (criu/files) take the part of an
+	// entry its type names, and an epoll's targets, for granted.
+	std::set<uint32_t> fds;
+	for (auto &d : img.fdinfo)
+		fds.insert(d->fd);
+	for (auto &d : img.fdinfo) {
+		const FileEntry *f = &img.file(d->id);
+		switch (f->type) {
+		case FILE_ENTRY__TYPE_T__REG: require(f->reg, "a regular file without reg"); break;
+		case FILE_ENTRY__TYPE_T__EXTERNAL: require(f->external, "an external file without external"); break;
+		case FILE_ENTRY__TYPE_T__PIPE: require(f->pipe && !f->pipe->path, "a pipe without pipe, or with a path"); break;
+		case FILE_ENTRY__TYPE_T__FIFO: require(f->pipe && f->pipe->path, "a FIFO without its path"); break;
+		case FILE_ENTRY__TYPE_T__EVENTFD: require(f->eventfd, "an eventfd without eventfd"); break;
+		case FILE_ENTRY__TYPE_T__SIGNALFD: require(f->signalfd, "a signalfd without signalfd"); break;
+		case FILE_ENTRY__TYPE_T__TIMERFD: require(f->timerfd, "a timerfd without timerfd"); break;
+		case FILE_ENTRY__TYPE_T__INOTIFY: require(f->inotify, "an inotify without inotify"); break;
+		case FILE_ENTRY__TYPE_T__EPOLL: require(f->epoll, "an epoll without epoll"); break;
+		case FILE_ENTRY__TYPE_T__MEMFD: require(f->memfd, "a memfd without memfd"); break;
+		default: require(false, "a file of a type restore does not know"); break;
+		}
+		for (size_t i = 0; f->epoll && i < f->epoll->n_targets; i++)
+			require(fds.count(f->epoll->targets[i]->fd), "an epoll target the process lacks");
+		if (f->pipe && f->pipe->has_data)
+			require(f->pipe->has_size && f->pipe->data.len <= f->pipe->size, "pipe data beyond its size");
+	}
 	require(is_reg_file(img, img.fs->cwd_id) && is_reg_file(img, img.fs->root_id), "no cwd or root");
 	const MmEntry &mm = *img.mm;
 	require(is_reg_file(img, mm.exe_file_id), "no executable");

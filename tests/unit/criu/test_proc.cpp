@@ -7,9 +7,15 @@
 #include <ctime>
 #include <fcntl.h>
 #include <sys/auxv.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <compel/error.hpp>
@@ -121,6 +127,71 @@ TEST_CASE("fdinfo: position and flags; the fd list", "[criu][proc]")
 	close(fd);
 	fds = proc::list_fds(getpid());
 	CHECK(std::find(fds.begin(), fds.end(), fd) == fds.end());
+}
+
+TEST_CASE("fdinfo: eventfd, signalfd and timerfd as made", "[criu][proc]")
+{
+	int efd = eventfd(0, EFD_SEMAPHORE | EFD_NONBLOCK);
+	uint64_t add = 0x123456789ull;
+	REQUIRE(write(efd, &add, sizeof(add)) == sizeof(add));
+	proc::FdInfo e = proc::read_fdinfo(getpid(), efd);
+	CHECK(e.eventfd);
+	CHECK(e.eventfd_count == 0x123456789ull);
+	CHECK(e.eventfd_semaphore);
+	CHECK(e.flags & O_NONBLOCK);
+	CHECK_FALSE(e.signalfd);
+	close(efd);
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGRTMIN + 1);
+	int sfd = signalfd(-1, &mask, 0);
+	proc::FdInfo s = proc::read_fdinfo(getpid(), sfd);
+	CHECK(s.signalfd);
+	CHECK(s.sigmask == ((1ull << (SIGUSR1 - 1)) | (1ull << (SIGRTMIN + 1 - 1))));
+	close(sfd);
+
+	int tfd = timerfd_create(CLOCK_BOOTTIME, 0);
+	itimerspec its = {{2, 500}, {100, 0}};
+	REQUIRE(timerfd_settime(tfd, 0, &its, nullptr) == 0);
+	proc::FdInfo t = proc::read_fdinfo(getpid(), tfd);
+	CHECK(t.timerfd);
+	CHECK(t.clockid == CLOCK_BOOTTIME);
+	CHECK(t.ticks == 0);
+	CHECK(t.interval_ns == 2000000500ull);
+	CHECK(t.value_ns > 99000000000ull);
+	CHECK(t.value_ns <= 100000000000ull);
+	close(tfd);
+}
+
+TEST_CASE("fdinfo: epoll targets and inotify watches", "[criu][proc]")
+{
+	int ep = epoll_create1(0), efd = eventfd(0, 0);
+	epoll_event ev = {EPOLLIN | EPOLLET, {.u64 = 0xfedcba9876543210ull}};
+	REQUIRE(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) == 0);
+	proc::FdInfo e = proc::read_fdinfo(getpid(), ep);
+	REQUIRE(e.epoll.size() == 1);
+	CHECK(e.epoll[0].fd == efd);
+	// The kernel adds EPOLLERR and EPOLLHUP to what is asked.
+	CHECK(e.epoll[0].events == (EPOLLIN | EPOLLET | EPOLLERR | EPOLLHUP));
+	CHECK(e.epoll[0].data == 0xfedcba9876543210ull);
+	close(ep);
+	close(efd);
+
+	TempDir d;
+	struct stat st;
+	REQUIRE(stat(d.path().c_str(), &st) == 0);
+	int in = inotify_init1(0);
+	int wd = inotify_add_watch(in, d.path().c_str(), IN_CREATE | IN_DELETE);
+	proc::FdInfo i = proc::read_fdinfo(getpid(), in);
+	REQUIRE(i.inotify.size() == 1);
+	CHECK(i.inotify[0].wd == uint32_t(wd));
+	CHECK(i.inotify[0].ino == st.st_ino);
+	CHECK(i.inotify[0].mask == (IN_CREATE | IN_DELETE));
+	CHECK(i.inotify[0].sdev == ((major(st.st_dev) << 20) | minor(st.st_dev)));
+	CHECK_FALSE(i.inotify[0].handle.empty());
+	close(in);
 }
 
 TEST_CASE("timers: a POSIX timer as created", "[criu][proc]")

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "FileDesc.h"
+#include "ImagesDir.h"
+#include "ServiceFds.h"
+
+namespace criu {
+
+// Opens the files of the task that restores itself and puts each on the
+// descriptors it had (the seed's "fdinfo engine"): it runs the open steps
+// of all files, round after round, until every one is done, and fails
+// with the files that wait for each other when a round changes nothing.
+// Descriptors never land on criu's service descriptors, and a descriptor
+// not in its place yet never sits where another is to go.
+class FdinfoEngine {
+public:
+	FdinfoEngine(const ServiceFds &sfd, const ImagesDir &dir) : sfd_(sfd), dir_(dir) {}
+
+	// The file and the descriptors that refer to it.
+	void add(std::unique_ptr<FileDesc> file, std::vector<const FdinfoEntry *> fles);
+	void run();
+
+	// For open steps.
+	const ImagesDir &dir() const { return dir_; }
+	// Moves a descriptor just made out of the way of the ones still to be
+	// placed; returns its new number.  The caller owns it.
+	int park(int fd) const;
+	// file's master descriptor is fd (parked, now the engine's): it goes to
+	// its number, and its slaves get copies.
+	void hand_out(FileDesc &file, int fd);
+	// file's descriptors are in place already (inherited by criu restore).
+	void in_place(FileDesc &file);
+	// The file that descriptor fd of the task refers to, or nullptr.
+	FileDesc *file_at(int fd) const;
+
+private:
+	void finish(FileDesc &file);
+
+	const ServiceFds &sfd_;
+	const ImagesDir &dir_;
+	std::vector<std::unique_ptr<FileDesc>> files_;
+	std::map<int, FileDesc *> by_fd_;
+};
+
+} // namespace criu

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <sys/stat.h>
+
+#include "FileDesc.h"
+#include "Proc.h"
+#include "UniqueFd.h"
+
+// The file types besides regular files, one source file each: how each is
+// dumped into its files.img entry and restored by an open step.
+namespace criu {
+
+struct DumpContext;
+
+// One descriptor of the dumped process, as dump_files() found it.
+struct DumpedFd {
+	DumpedFd(DumpContext &ctx, int n, const std::string &proc_link, const proc::FdInfo &fdinfo);
+
+	DumpContext &c;
+	int fd;
+	std::string link;   // /proc/PID/fd/N
+	std::string target; // what the link says
+	struct stat st = {};
+	proc::FdInfo info;
+	uint32_t flags; // open(2) flags but O_CLOEXEC
+
+	// A copy of the descriptor in criu (pidfd_getfd), for what only the
+	// open file itself tells (fcntl, ioctl).
+	int copy();
+	// A small id of the inode, the same for every file of it; first is
+	// true for its first file.
+	uint32_t inode_id(bool &first);
+	[[noreturn]] void fail(const std::string &what, int err) const;
+	[[noreturn]] void refuse(const std::string &what) const;
+
+private:
+	UniqueFd copy_;
+};
+
+// Each returns the file's entry, or fails naming the descriptor.
+FileEntry *dump_pipe(DumpedFd &d); // anonymous pipes and FIFOs
+FileEntry *dump_eventfd(DumpedFd &d);
+FileEntry *dump_signalfd(DumpedFd &d);
+FileEntry *dump_timerfd(DumpedFd &d);
+FileEntry *dump_inotify(DumpedFd &d);
+FileEntry *dump_epoll(DumpedFd &d);
+FileEntry *dump_memfd(DumpedFd &d);
+// Who gets SIGIO for the file, if anyone; the entry of any file type.
+FownEntry *dump_fown(DumpedFd &d);
+// A memfd (by its name and F_GET_SEALS) rather than a file on a disk.
+bool is_memfd(DumpedFd &d);
+
+struct PipeInode;
+struct MemfdInode;
+
+// The restore side: the FileDesc of each entry of files.img.  The files of
+// one pipe, or of one memfd, share what is restored once for all of them.
+class FileDescFactory {
+public:
+	std::unique_ptr<FileDesc> make(const FileEntry &e);
+
+private:
+	std::map<uint32_t, std::shared_ptr<PipeInode>> pipes_;
+	std::map<uint32_t, std::shared_ptr<MemfdInode>> memfds_;
+};
+
+std::unique_ptr<FileDesc> reg_desc(const FileEntry &e);
+std::unique_ptr<FileDesc> external_desc(const FileEntry &e);
+std::unique_ptr<FileDesc> pipe_desc(const FileEntry &e, std::shared_ptr<PipeInode> &inode);
+std::unique_ptr<FileDesc> eventfd_desc(const FileEntry &e);
+std::unique_ptr<FileDesc> signalfd_desc(const FileEntry &e);
+std::unique_ptr<FileDesc> timerfd_desc(const FileEntry &e);
+std::unique_ptr<FileDesc> inotify_desc(const FileEntry &e);
+std::unique_ptr<FileDesc> epoll_desc(const FileEntry &e);
+std::unique_ptr<FileDesc> memfd_desc(const FileEntry &e, std::shared_ptr<MemfdInode> &inode);
+
+// Sets the flags F_SETFL can (O_NONBLOCK, O_APPEND, O_NOATIME) but
+// O_ASYNC, which the engine sets once the file is in its place.
+void set_status_flags(int fd, uint32_t flags);
+// The open(2) flags of the file, whatever its type.
+uint32_t status_flags(const FileEntry &e);
+// A new open file of what fd refers to, through /proc/self/fd, as open(2)
+// with flags would make it.
+int reopen(int fd, uint32_t flags);
+
+} // namespace criu

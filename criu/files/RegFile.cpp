@@ -1,0 +1,93 @@
+// Restore of regular files (deleted ones from their ghost image) and of
+// the descriptors shared with the outside.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <compel/error.hpp>
+
+#include "FdinfoEngine.h"
+#include "FileTypes.h"
+#include "UniqueFd.h"
+#include "format.h"
+
+namespace criu {
+
+using compel::Error;
+using compel::format;
+
+namespace {
+
+// A deleted file, made again from its ghost image for as long as it takes
+// to open it.
+int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags)
+{
+	const RegFileEntry &r = *f.reg;
+	UniqueFd out(open(r.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, r.mode & 07777));
+	if (!out)
+		throw Error(format("cannot recreate the deleted file %s", r.path), errno);
+	UniqueFd in(openat(dir.fd(), format("ghost-%u.img", f.id).c_str(), O_RDONLY | O_CLOEXEC));
+	int err = in ? 0 : errno;
+	char buf[1 << 16];
+	ssize_t n = 0;
+	while (!err && (n = read(in.get(), buf, sizeof(buf))) > 0)
+		if (write(out.get(), buf, size_t(n)) != n)
+			err = errno ? errno : EIO;
+	if (n < 0)
+		err = errno;
+	out.reset();
+	int fd = err ? -1 : open(r.path, int(flags));
+	if (fd < 0 && !err)
+		err = errno;
+	unlink(r.path);
+	if (err)
+		throw Error(format("cannot recreate the deleted file %s from ghost-%u.img", r.path, f.id), err);
+	return fd;
+}
+
+class RegFile : public FileDesc {
+public:
+	using FileDesc::FileDesc;
+
+	Step open(FdinfoEngine &engine) override
+	{
+		const RegFileEntry &r = *entry.reg;
+		uint32_t flags = r.flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
+		int made = r.deleted ? open_ghost(engine.dir(), entry, flags) : ::open(r.path, int(flags | O_CLOEXEC));
+		if (made < 0)
+			throw Error(format("cannot open %s", r.path), errno);
+		made = engine.park(made);
+		if (r.pos && lseek(made, off_t(r.pos), SEEK_SET) < 0) {
+			int err = errno;
+			close(made);
+			throw Error(format("cannot seek %s to %llu", r.path, (unsigned long long)r.pos), err);
+		}
+		engine.hand_out(*this, made);
+		return Step::Done;
+	}
+};
+
+// What criu restore itself has on the same descriptor stands for it.
+class ExternalFile : public FileDesc {
+public:
+	using FileDesc::FileDesc;
+
+	Step open(FdinfoEngine &engine) override
+	{
+		for (const FdinfoEntry *fle : fles)
+			if (fcntl(int(fle->fd), F_GETFD) < 0)
+				throw Error(format("fd %u was %s, shared with the outside: criu restore must be started "
+						   "with its fd %u open (the same stdin/stdout/stderr)",
+						   fle->fd, entry.external->key, fle->fd),
+					    EBADF);
+		engine.in_place(*this);
+		return Step::Done;
+	}
+};
+
+} // namespace
+
+std::unique_ptr<FileDesc> reg_desc(const FileEntry &e) { return std::make_unique<RegFile>(e); }
+
+std::unique_ptr<FileDesc> external_desc(const FileEntry &e) { return std::make_unique<ExternalFile>(e); }
+
+} // namespace criu
