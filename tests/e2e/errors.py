@@ -11,8 +11,9 @@ image, an image that is a FIFO, a changed executable, a file gone since the dump
 a pipe of a size no pipe has, a FIFO gone since the dump;
 of a multi-threaded process, a thread's core image missing, a thread's tid in use and
 a thread that fails in the restorer.
-Of a process tree: a dump that fails after some images are written (every process
-must go on unchanged), a child's pid in use, and a child that fails in the restorer
+Of a process tree: a dump that fails after some images are written and one that
+refuses a pipe two processes share (every process must go on unchanged), a child's pid
+in use, and a child that fails in the restorer
 (the whole tree must go).
 Each must fail with a message that names what is wrong, leave no process
 behind, and leave the images as they were.
@@ -255,6 +256,22 @@ def tree_errors(c, work):
     if left:
         c.failures.append(f"a failed dump of a tree left files behind: {left}")
     c.finish(prog, pid, twork)
+
+    # A pipe that a parent and its child share is refused, for now.
+    swork = f"{work}/sharedpipe"
+    shutil.rmtree(swork, ignore_errors=True)
+    prog, pid = c.start("sharedpipe", swork)
+    before = outside_tree(pid)
+    c.expect_failure("a tree's dump with a pipe two processes share",
+                     c.criu("dump", "-t", str(pid), "-D", f"{swork}/images"), "shares its pipe with pid",
+                     "not supported yet")
+    try:
+        compare_tree(before, outside_tree(pid))
+    except Failure as e:
+        c.failures.append(f"a refused dump changed the tree: {e}")
+    if [n for n in os.listdir(f"{swork}/images") if n.endswith(".img")]:
+        c.failures.append("a refused dump of a tree left image files behind")
+    c.finish(prog, pid, swork)
 
     shutil.rmtree(f"{work}/restore", ignore_errors=True)
     prog, pid = c.start("tree", f"{work}/restore")
