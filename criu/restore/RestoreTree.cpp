@@ -322,8 +322,9 @@ void TreeRestorer::ask(pid_t pid, uint32_t op, int32_t arg, int32_t index)
 {
 	Made &m = made(pid);
 	TreeCommand cmd = {op, arg, index};
-	if (write(m.channel, &cmd, sizeof(cmd)) != sizeof(cmd))
-		throw Error(format("pid %d: cannot talk to it (it has ended?)", pid), errno ? errno : EPIPE);
+	// Not SIGPIPE if it has ended: the error says so.
+	if (send(m.channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd))
+		throw Error(format("pid %d: cannot talk to it (it has ended?)", pid), errno);
 	if (op == TreeCommand::Restore)
 		return; // it answers when its restorer is done
 	char buf[4096];
@@ -479,6 +480,18 @@ void TreeRestorer::create()
 }
 
 void TreeRestorer::restore(bool leave_stopped)
+{
+	try {
+		restore_all(leave_stopped);
+	} catch (const Error &) {
+		// Before the seized ones are let go, with their restored registers.
+		for (const Made &m : made_)
+			kill(m.pid, SIGKILL);
+		throw;
+	}
+}
+
+void TreeRestorer::restore_all(bool leave_stopped)
 {
 	std::vector<std::pair<const RestoreImages *, Made *>> live;
 	for (Made &m : made_)

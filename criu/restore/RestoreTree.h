@@ -58,6 +58,7 @@ private:
 	void join_groups();
 	void end_helpers_and_zombies();
 	void check_parents() const;
+	void restore_all(bool leave_stopped);
 
 	const RestoreTree &tree_;
 	const ImagesDir &dir_;

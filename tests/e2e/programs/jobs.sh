@@ -10,16 +10,25 @@ while [ $# -gt 1 ]; do
 	esac
 	shift 2
 done
-# The script's own job tells the runner that all is ready (a builtin
-# writes the file: no child whose end bash must handle).
+# Each job says it runs with a file named by its pid, and the script's own job
+# tells the runner that all is ready 2000 rounds after it saw all of them
+# (by when the jobs have closed the files: builtins write them, so no child
+# ends that bash must handle).
 job() {
-	stop=0
+	stop=0 seen=0
 	trap 'stop=1' TERM
 	i=0 sum=0
 	while [ $stop = 0 ]; do
 		i=$((i + 1))
 		sum=$((sum + $1 * i))
-		if [ $i = 2000 ] && [ -n "$2" ]; then
+		if [ $i = 1000 ]; then
+			: > "$pidfile.$BASHPID"
+		fi
+		if [ -n "$2" ] && [ $seen = 0 ] && [ -e "$pidfile.$first" ] && [ -e "$pidfile.$second" ] &&
+			[ -e "$pidfile.$third" ]; then
+			seen=$i
+		fi
+		if [ -n "$2" ] && [ $seen != 0 ] && [ $i = $((seen + 2000)) ]; then
 			echo $2 > "$pidfile"
 		fi
 	done
@@ -42,6 +51,7 @@ wait $second
 b=$?
 wait $third
 c=$?
+rm -f "$pidfile.$first" "$pidfile.$second" "$pidfile.$third"
 if [ $a = 0 ] && [ $b = 0 ] && [ $c = 0 ] && [ $mine = 0 ]; then
 	echo PASS > "$outfile"
 else
