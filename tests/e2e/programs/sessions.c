@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 
 	l = fork();
 	if (l == 0) {
-		e2e_wait();
+		e2e_wait_ending();
 		_exit(0);
 	}
 	setpgid(l, l);

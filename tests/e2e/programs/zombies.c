@@ -11,7 +11,7 @@ static pid_t zombie(void (*end)(void))
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		e2e_wait();
+		e2e_wait_ending();
 		end();
 	}
 	return pid;
