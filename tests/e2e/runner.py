@@ -88,8 +88,8 @@ def tree_of(root):
         for tid in tasks:
             try:
                 pids += [int(c) for c in read(f"/proc/{pid}/task/{tid}/children").split()]
-            except FileNotFoundError:
-                continue
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # the thread has ended meanwhile
     return pids
 
 
@@ -129,7 +129,7 @@ def outside(pid):
     for tid in os.listdir(f"{proc}/task"):
         try:
             threads[int(tid)] = status_of(f"{proc}/task/{tid}/status", THREAD_KEYS)
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             continue  # it has ended meanwhile
     return {"maps": merged_maps(read(f"{proc}/maps")), "fds": fds, "status": status_of(f"{proc}/status", STATUS_KEYS),
             "threads": threads, "ids": ids(pid)}

@@ -11,8 +11,9 @@
 
 enum { OK, BAD_MEMORY, BAD_COUNT, BAD_CHILD };
 
-/* Fills a MiB with a pattern of its own and checks it until SIGTERM. */
-static int work(unsigned seed)
+/* Fills a MiB with a pattern of its own and checks it until SIGTERM; a
+ * child tells the root once its MiB is filled. */
+static int work(unsigned seed, int child)
 {
 	unsigned *mem = malloc(WORDS * sizeof(unsigned));
 	volatile unsigned long rounds = 0;
@@ -24,7 +25,8 @@ static int work(unsigned seed)
 		return BAD_MEMORY;
 	for (i = 0; i < WORDS; i++)
 		mem[i] = seed * 2654435761u + (unsigned)i;
-	e2e_tree_ready(0);
+	if (child)
+		e2e_tree_ready(0);
 	while (!e2e_stop) {
 		for (i = 0; i < WORDS; i++)
 			if (mem[i] != seed * 2654435761u + (unsigned)i)
@@ -50,9 +52,9 @@ static pid_t spawn(unsigned seed, int grandchild)
 	if (grandchild) {
 		kid = fork();
 		if (kid == 0)
-			_exit(work(seed * 10));
+			_exit(work(seed * 10, 1));
 	}
-	r = work(seed);
+	r = work(seed, 1);
 	if (kid && e2e_verdict_of(kid) != OK)
 		r = BAD_CHILD;
 	_exit(r);
@@ -70,7 +72,7 @@ int main(int argc, char **argv)
 	if (e2e_tree_wait(5, NULL))
 		e2e_fail("the tree is not ready");
 	e2e_ready(argc, argv);
-	r = work(7);
+	r = work(7, 0);
 	if (r != OK)
 		e2e_fail("the parent's own check failed (%d)", r);
 	for (i = 0; i < 3; i++) {
