@@ -24,6 +24,9 @@ With --sigchld-busy, the program blocks and unblocks SIGCHLD all the time
 (bash does, around its bookkeeping of jobs, even in a loop of builtins):
 that bit of the signal masks (and of blocked pending signals) is the
 moment's, and is left out of the comparison.
+With --children-churn, the program's children come and go all the time:
+only the program itself is compared (its children are killed and reaped
+after a dump all the same).
 With --threads-churn, the program's threads come and go all the time, with
 their stacks: its threads and memory map are not compared (the program
 checks itself).
@@ -34,6 +37,7 @@ rather than left a zombie holding its pid.
 """
 import argparse
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -93,9 +97,10 @@ def tree_of(root):
     return pids
 
 
-def outside_tree(root, sigchld_busy=False):
-    """What can be seen of every process of the tree under root, by pid."""
-    tree = {pid: outside(pid) for pid in tree_of(root)}
+def outside_tree(root, sigchld_busy=False, children=True):
+    """What can be seen of every process of the tree under root (or of root
+    alone), by pid."""
+    tree = {pid: outside(pid) for pid in (tree_of(root) if children else [root])}
     for seen in tree.values() if sigchld_busy else ():
         for status in [seen.get("status", {})] + list(seen.get("threads", {}).values()):
             for key in ("SigBlk", "SigPnd", "ShdPnd"):
@@ -257,6 +262,13 @@ def vdso_of(maps):
     return next((l.split()[0] for l in maps.splitlines() if l.endswith("[vdso]")), None)
 
 
+def dumped_pids(args, workdir):
+    """The pids of the processes the dump holds, from its pstree.img."""
+    res = subprocess.run([args.criu, "show", os.path.join(workdir, "images", "pstree.img")], capture_output=True,
+                         text=True, check=True)
+    return [e["pid"]["levels"][0] for e in json.loads(res.stdout)["entries"]]
+
+
 def criu(args, workdir, log, wrapper=()):
     cmd = [*wrapper, args.criu] + log + ["-v4"]
     res = subprocess.run(cmd, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True, text=True)
@@ -284,16 +296,16 @@ def run(args):
         # A complete line: a shell writes the file in two steps (create, write).
         wait_for(lambda: os.path.exists(pidfile) and read(pidfile).endswith("\n"), "the program to be ready")
         pid = int(read(pidfile))
-        before = outside_tree(pid, args.sigchld_busy)
-        tree = list(before)
+        before = outside_tree(pid, args.sigchld_busy, not args.children_churn)
         dump = ["dump", "-t", str(pid), "-D", "images", "-o", "dump.log"]
         if args.mode == "leave-running":
             dump.append("-R")
         criu(args, work, dump)
+        tree = dumped_pids(args, work)
         if args.mode == "restore":
-            prog.wait(timeout=10)  # criu dump killed it
+            prog.wait(timeout=10)  # criu dump killed it, and all of its tree
             for p in tree[1:]:
-                reap(p)  # killed too, and orphaned: ours now
+                reap(p)  # orphaned: ours now
             wrapper = ()
             if args.vdso_elsewhere:
                 # Without address randomization the restoring criu has its
@@ -304,7 +316,8 @@ def run(args):
                 if fixed == vdso_of(before[pid]["maps"]):
                     raise Failure(f"the program's vDSO is at {fixed}, where criu's will be: start it again")
             criu(args, work, ["restore", "-D", "images", "-d", "-o", "restore.log"], wrapper)
-        compare_tree(before, outside_tree(pid, args.sigchld_busy), churn=args.threads_churn)
+        after = outside_tree(pid, args.sigchld_busy, not args.children_churn)
+        compare_tree(before, after, churn=args.threads_churn)
         os.kill(pid, signal.SIGTERM)
         if args.mode == "restore":
             reap(pid)
@@ -314,6 +327,7 @@ def run(args):
         verdict = read(outfile).strip()
         if verdict != "PASS":
             raise Failure(f"the program says: {verdict}")
+        tree = []  # all ended, and reaped by their parents: the pids are no longer theirs
     finally:
         if prog.poll() is None:
             prog.kill()
@@ -335,6 +349,8 @@ def main():
                    help="restore from a criu whose vDSO is surely elsewhere than the program's")
     p.add_argument("--sigchld-busy", action="store_true",
                    help="the program blocks and unblocks SIGCHLD all the time: leave that bit out")
+    p.add_argument("--children-churn", action="store_true",
+                   help="the program's children come and go: compare the program alone")
     p.add_argument("--threads-churn", action="store_true",
                    help="the program's threads come and go: do not compare them or the memory map")
     p.add_argument("program", nargs=argparse.REMAINDER)
