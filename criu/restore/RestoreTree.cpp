@@ -320,15 +320,15 @@ TreeRestorer::Made &TreeRestorer::made(pid_t pid)
 // Asks pid to do one step and waits until it is done.
 void TreeRestorer::ask(pid_t pid, uint32_t op, int32_t arg, int32_t index)
 {
-	Made &m = made(pid);
+	int channel = made(pid).channel;
 	TreeCommand cmd = {op, arg, index};
 	// Not SIGPIPE if it has ended: the error says so.
-	if (send(m.channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd))
+	if (send(channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd))
 		throw Error(format("pid %d: cannot talk to it (it has ended?)", pid), errno);
 	if (op == TreeCommand::Restore)
 		return; // it answers when its restorer is done
 	char buf[4096];
-	ssize_t n = read(m.channel, buf, sizeof(buf));
+	ssize_t n = read(channel, buf, sizeof(buf));
 	if (n >= 4 && memcmp(buf, "ERR:", 4) == 0)
 		throw Error::described(format("pid %d: ", pid) + std::string(buf + 4, size_t(n - 4)), EIO);
 	TreeReply r;
@@ -338,22 +338,22 @@ void TreeRestorer::ask(pid_t pid, uint32_t op, int32_t arg, int32_t index)
 	if (op != TreeCommand::Fork)
 		return;
 	int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
-	int channel = pidfd < 0 ? -1 : int(syscall(SYS_pidfd_getfd, pidfd, r.fd, 0));
+	int child = pidfd < 0 ? -1 : int(syscall(SYS_pidfd_getfd, pidfd, r.fd, 0));
 	int err = errno;
 	if (pidfd >= 0)
 		close(pidfd);
-	if (channel < 0)
+	if (child < 0)
 		throw Error(format("pid %d: cannot take the socket of its child %d", pid, arg), err);
-	made_.push_back({arg, channel, index, pid});
+	made_.push_back({arg, child, index, pid});
 	ask(pid, TreeCommand::Close, r.fd);
 }
 
-TreeRestorer::Made &TreeRestorer::make(pid_t creator, pid_t pid, int index)
+void TreeRestorer::make(pid_t creator, pid_t pid, int index)
 {
 	LOG_DEBUG("pid %d: made by %d%s", pid, creator, index < 0 ? " (a helper)" : "");
 	if (creator) {
 		ask(creator, TreeCommand::Fork, pid, index);
-		return made_.back();
+		return;
 	}
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
@@ -373,7 +373,6 @@ TreeRestorer::Made &TreeRestorer::make(pid_t creator, pid_t pid, int index)
 	}
 	close(sv[1]);
 	made_.push_back({pid, sv[0], index, 0});
-	return made_.back();
 }
 
 // Parents before children: each made by its parent, or by the helper of
@@ -384,7 +383,6 @@ void TreeRestorer::make_processes()
 	make(0, root.pid, 0);
 	if (!shell_job_ && root.pstree->sid == uint32_t(root.pid))
 		ask(root.pid, TreeCommand::Setsid);
-	std::map<std::pair<uint32_t, pid_t>, pid_t> session_helper; // (session, parent): helper
 	for (size_t i = 1; i < tree_.procs.size(); i++) {
 		const RestoreImages &p = tree_.procs[i];
 		const PstreeEntry &e = *p.pstree;
@@ -401,14 +399,18 @@ void TreeRestorer::make_processes()
 						   "subreaper: criu cannot make it %d's child in that session",
 						   p.pid, e.sid, parent, parent),
 					    ENOTSUP);
-			auto key = std::make_pair(e.sid, parent);
-			if (!session_helper.count(key)) {
-				make(parent, pid_t(e.sid), -1);
-				ask(pid_t(e.sid), TreeCommand::Setsid);
-				helper_of_[pid_t(e.sid)] = parent;
-				session_helper[key] = pid_t(e.sid);
+			pid_t helper = pid_t(e.sid);
+			if (!helper_of_.count(helper)) {
+				make(parent, helper, -1);
+				ask(helper, TreeCommand::Setsid);
+				helper_of_[helper] = parent;
+			} else if (helper_of_[helper] != parent) {
+				throw Error(format("pid %d: its session %u, whose leader is gone, has orphans of pid %d and of "
+						   "pid %d: restoring it is not supported yet",
+						   p.pid, e.sid, helper_of_[helper], parent),
+					    ENOTSUP);
 			}
-			creator = session_helper[key];
+			creator = helper;
 		}
 		make(creator, p.pid, int(i));
 		if (e.sid == uint32_t(p.pid))

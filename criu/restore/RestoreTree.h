@@ -51,7 +51,7 @@ private:
 		pid_t creator;  // its parent when made; 0: criu
 	};
 
-	Made &make(pid_t creator, pid_t pid, int index);
+	void make(pid_t creator, pid_t pid, int index); // creator 0: criu
 	Made &made(pid_t pid);
 	void ask(pid_t pid, uint32_t op, int32_t arg = 0, int32_t index = -1);
 	void make_processes();
