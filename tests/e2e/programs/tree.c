@@ -1,10 +1,13 @@
 /*
  * A process tree: a parent with three children, the first two with a child
- * of their own.  Every process fills memory of its own and keeps checking
- * it; at the end each checks it once more.  SIGTERM goes to the parent,
- * which passes it on and reads its children's verdicts (their exit codes),
- * as each child does for its own.
+ * of their own, the third with a second thread.  Every process (and that
+ * thread) fills memory of its own and keeps checking it; at the end each
+ * checks it once more.  SIGTERM goes to the parent, which passes it on and
+ * reads its children's verdicts (their exit codes), as each child does for
+ * its own.
  */
+#include <pthread.h>
+
 #include "e2e.h"
 
 #define WORDS (256 * 1024)
@@ -41,10 +44,17 @@ static int work(unsigned seed, int child)
 	return rounds == local ? OK : BAD_COUNT;
 }
 
+static void *thread(void *seed)
+{
+	return (void *)(long)work((unsigned)(long)seed, 1);
+}
+
 static pid_t spawn(unsigned seed, int grandchild)
 {
 	pid_t pid = fork();
 	pid_t kid = 0;
+	pthread_t t;
+	void *tr = (void *)OK;
 	int r;
 
 	if (pid)
@@ -53,10 +63,14 @@ static pid_t spawn(unsigned seed, int grandchild)
 		kid = fork();
 		if (kid == 0)
 			_exit(work(seed * 10, 1));
+	} else if (pthread_create(&t, NULL, thread, (void *)(long)(seed * 100))) {
+		_exit(BAD_CHILD);
 	}
 	r = work(seed, 1);
 	if (kid && e2e_verdict_of(kid) != OK)
 		r = BAD_CHILD;
+	if (!grandchild && (pthread_join(t, &tr) || tr != (void *)OK))
+		r = BAD_MEMORY;
 	_exit(r);
 }
 
@@ -69,7 +83,7 @@ int main(int argc, char **argv)
 	e2e_tree_init();
 	for (i = 0; i < 3; i++)
 		children[i] = spawn(i + 1, i < 2);
-	if (e2e_tree_wait(5, NULL))
+	if (e2e_tree_wait(6, NULL))
 		e2e_fail("the tree is not ready");
 	e2e_ready(argc, argv);
 	r = work(7, 0);
