@@ -1,6 +1,8 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "Options.h"
 #include "Infection.h"
 #include "Task.h"
+#include "UnixDiag.h"
 #include "dump-protocol.h"
 #include "files.pb-c.h"
 #include "mm.pb-c.h"
@@ -60,6 +63,9 @@ struct DumpContext {
 	// st_dev and st_ino: the tree's.
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &inode_ids;
 	std::map<uint32_t, pid_t> &inode_owner; // which process an inode id was first seen in
+	// The kernel's unix sockets, and those of the process, read at its first.
+	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
+	std::optional<std::set<uint32_t>> own_sockets;
 	std::vector<std::string> &written;
 	DumpShared::PageCounts &pages;
 

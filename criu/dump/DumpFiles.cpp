@@ -49,6 +49,20 @@ bool plain_device(const std::string &path)
 
 bool is_tty(const std::string &path) { return path.rfind("/dev/pts/", 0) == 0 || path.rfind("/dev/tty", 0) == 0; }
 
+// Whether the process has the pipe or FIFO of fd open the other way too:
+// then it made the pipe itself, and does not share it with the outside.
+bool holds_other_end(DumpContext &c, int fd, const struct stat &st, uint32_t flags)
+{
+	for (int other : proc::list_fds(c.pid)) {
+		struct stat ost;
+		if (other != fd && stat(format("/proc/%d/fd/%d", c.pid, other).c_str(), &ost) == 0 &&
+		    ost.st_dev == st.st_dev && ost.st_ino == st.st_ino &&
+		    (proc::read_fdinfo(c.pid, other).flags & O_ACCMODE) != (flags & O_ACCMODE))
+			return true;
+	}
+	return false;
+}
+
 // A deleted file the process still has open: its contents go into
 // ghost-<id>.img, up to --ghost-limit.
 void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint64_t size, int fd)
@@ -101,6 +115,15 @@ std::string socket_kind(DumpContext &c, int fd)
 	return format("a %s%s socket", family, kind);
 }
 
+int socket_domain(DumpedFd &d)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+	if (getsockopt(d.copy(), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+		d.fail("cannot read the domain of " + d.target, errno);
+	return domain;
+}
+
 FileEntry *external(DumpContext &c, const std::string &key, uint32_t flags)
 {
 	ExternalEntry e = EXTERNAL_ENTRY__INIT;
@@ -127,15 +150,21 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 		f = reg_file(c, d.target, d.link, d.flags, info.pos);
 	// What the process shares with whoever started it: restored by the
 	// restoring tool's own descriptors.
-	else if (fd <= 2 && S_ISFIFO(st.st_mode))
+	else if (fd <= 2 && ((S_ISFIFO(st.st_mode) && !holds_other_end(c, fd, st, d.flags)) || S_ISSOCK(st.st_mode)))
 		return external(c, d.target, d.flags);
 	else if (fd <= 2 && S_ISCHR(st.st_mode) && is_tty(d.target)) {
 		if (!c.opts.shell_job)
 			c.refuse(format("fd %d is the terminal %s: dump it with --shell-job", fd, d.target.c_str()));
 		return external(c, d.target, d.flags);
-	} else if (S_ISFIFO(st.st_mode))
+	} else if (S_ISCHR(st.st_mode) && is_pty(d.target))
+		f = dump_tty(d);
+	else if (S_ISFIFO(st.st_mode))
 		f = dump_pipe(d);
-	else if (info.eventfd)
+	else if (S_ISSOCK(st.st_mode) && socket_domain(d) == AF_UNIX) {
+		bool first;
+		d.inode_id(first); // refused if another process of the tree has it too
+		f = dump_unix_socket(d);
+	} else if (info.eventfd)
 		f = dump_eventfd(d);
 	else if (info.signalfd)
 		f = dump_signalfd(d);
@@ -147,6 +176,7 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 		f = dump_epoll(d);
 	if (f) {
 		f->fown = dump_fown(d);
+		dump_locks(d, *f);
 		return f;
 	}
 	std::string what = S_ISSOCK(st.st_mode)  ? socket_kind(c, fd)

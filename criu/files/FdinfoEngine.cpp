@@ -69,7 +69,8 @@ void FdinfoEngine::in_place(FileDesc &file)
 }
 
 // What belongs to the open file whatever its type: its owner for SIGIO,
-// and O_ASYNC, set on the master's own number (which the signals name).
+// and O_ASYNC, set on the master's own number (which the signals name);
+// the locks held through it.
 void FdinfoEngine::finish(FileDesc &file)
 {
 	file.done = true;
@@ -85,6 +86,11 @@ void FdinfoEngine::finish(FileDesc &file)
 	int flags = fcntl(file.fd, F_GETFL);
 	if ((status_flags(file.entry) & O_ASYNC) && (flags < 0 || fcntl(file.fd, F_SETFL, flags | O_ASYNC) < 0))
 		throw Error(format("%s: cannot set O_ASYNC", describe(file).c_str()), errno);
+	try {
+		take_locks(file.entry, file.fd);
+	} catch (const Error &e) {
+		throw e.with_context(describe(file));
+	}
 }
 
 void FdinfoEngine::run()

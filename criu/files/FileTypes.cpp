@@ -38,7 +38,7 @@ uint32_t DumpedFd::inode_id(bool &first)
 	auto [owner, mine] = c.inode_owner.try_emplace(it->second, c.pid);
 	if (!mine && owner->second != c.pid)
 		refuse(format("shares its %s with pid %d: files shared between processes are not supported yet",
-			      S_ISFIFO(st.st_mode) ? "pipe" : "file", owner->second));
+			      S_ISFIFO(st.st_mode) ? "pipe" : S_ISSOCK(st.st_mode) ? "socket" : "file", owner->second));
 	return it->second;
 }
 
@@ -85,6 +85,10 @@ std::unique_ptr<FileDesc> FileDescFactory::make(const FileEntry &e)
 		return epoll_desc(e);
 	case FILE_ENTRY__TYPE_T__MEMFD:
 		return memfd_desc(e, memfds_[e.memfd->inode_id]);
+	case FILE_ENTRY__TYPE_T__UNIX_SK:
+		return unix_socket_desc(e, unix_sockets_);
+	case FILE_ENTRY__TYPE_T__TTY:
+		return tty_desc(e, ptys_[e.tty->index]);
 	default:
 		break;
 	}
@@ -119,6 +123,10 @@ uint32_t status_flags(const FileEntry &e)
 		return e.epoll->flags;
 	case FILE_ENTRY__TYPE_T__MEMFD:
 		return e.memfd->flags;
+	case FILE_ENTRY__TYPE_T__UNIX_SK:
+		return e.unix_sk->flags;
+	case FILE_ENTRY__TYPE_T__TTY:
+		return e.tty->flags;
 	default:
 		return 0;
 	}

@@ -48,13 +48,23 @@ FileEntry *dump_timerfd(DumpedFd &d);
 FileEntry *dump_inotify(DumpedFd &d);
 FileEntry *dump_epoll(DumpedFd &d);
 FileEntry *dump_memfd(DumpedFd &d);
+FileEntry *dump_unix_socket(DumpedFd &d);
+FileEntry *dump_tty(DumpedFd &d); // a pty whose master the process holds
+// /dev/ptmx or /dev/pts/<n>.
+bool is_pty(const std::string &path);
 // Who gets SIGIO for the file, if anyone; the entry of any file type.
 FownEntry *dump_fown(DumpedFd &d);
+// The locks held through the file (FileLocks.cpp), of any file type.
+void dump_locks(DumpedFd &d, FileEntry &f);
+// Takes f's locks again through fd, the restored file; never waits.
+void take_locks(const FileEntry &f, int fd);
 // A memfd (by its name and F_GET_SEALS) rather than a file on a disk.
 bool is_memfd(DumpedFd &d);
 
 struct PipeInode;
 struct MemfdInode;
+struct UnixSockets;
+struct PtyInode;
 
 // The restore side: the FileDesc of each entry of files.img.  The files of
 // one pipe, or of one memfd, share what is restored once for all of them.
@@ -65,6 +75,8 @@ public:
 private:
 	std::map<uint32_t, std::shared_ptr<PipeInode>> pipes_;
 	std::map<uint32_t, std::shared_ptr<MemfdInode>> memfds_;
+	std::shared_ptr<UnixSockets> unix_sockets_;
+	std::map<uint32_t, std::shared_ptr<PtyInode>> ptys_;
 };
 
 std::unique_ptr<FileDesc> reg_desc(const FileEntry &e);
@@ -76,6 +88,8 @@ std::unique_ptr<FileDesc> timerfd_desc(const FileEntry &e);
 std::unique_ptr<FileDesc> inotify_desc(const FileEntry &e);
 std::unique_ptr<FileDesc> epoll_desc(const FileEntry &e);
 std::unique_ptr<FileDesc> memfd_desc(const FileEntry &e, std::shared_ptr<MemfdInode> &inode);
+std::unique_ptr<FileDesc> unix_socket_desc(const FileEntry &e, std::shared_ptr<UnixSockets> &all);
+std::unique_ptr<FileDesc> tty_desc(const FileEntry &e, std::shared_ptr<PtyInode> &inode);
 
 // Sets the flags F_SETFL can (O_NONBLOCK, O_APPEND, O_NOATIME) but
 // O_ASYNC, which the engine sets once the file is in its place.

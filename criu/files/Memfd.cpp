@@ -21,14 +21,18 @@ namespace {
 constexpr const char *kPrefix = "/memfd:";
 constexpr const char *kDeleted = " (deleted)";
 
+// Read through a file of criu's own: the process's may be write-only.
 void save_contents(DumpedFd &d, uint32_t inode_id)
 {
+	UniqueFd in(open(d.link.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!in)
+		d.fail("cannot open the memfd " + d.target, errno);
 	std::string name = format("memfd-%u.img", inode_id);
 	ImageWriter w(d.c.dir.fd(), d.c.dir.path(), ImageKind::Memfd, name);
 	d.c.written.push_back(name);
 	char buf[1 << 16];
 	for (off_t at = 0;;) {
-		ssize_t n = pread(d.copy(), buf, sizeof(buf), at);
+		ssize_t n = pread(in.get(), buf, sizeof(buf), at);
 		if (n < 0)
 			d.fail("cannot read the memfd " + d.target, errno);
 		if (n == 0)

@@ -90,8 +90,10 @@ struct PipeInode {
 	{
 		if (p.path) {
 			struct stat st;
-			if (stat(p.path, &st) != 0 || !S_ISFIFO(st.st_mode))
-				throw Error(format("the FIFO %s is not there any more", p.path), errno ? errno : ENOENT);
+			if (stat(p.path, &st) != 0)
+				throw Error(format("the FIFO %s is not there any more", p.path), errno);
+			if (!S_ISFIFO(st.st_mode))
+				throw Error(format("%s is not a FIFO any more", p.path), EINVAL);
 			rd.reset(engine.park(checked(open(p.path, O_RDWR | O_NONBLOCK | O_CLOEXEC), p)));
 			wr.reset(engine.park(checked(dup(rd.get()), p)));
 		} else {

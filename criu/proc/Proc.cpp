@@ -68,6 +68,7 @@ Stat read_stat(pid_t pid)
 	st.ppid = pid_t(field(4));
 	st.pgid = pid_t(field(5));
 	st.sid = pid_t(field(6));
+	st.tty_nr = uint32_t(field(7));
 	st.flags = field(9);
 	st.start_code = field(26);
 	st.end_code = field(27);
@@ -204,6 +205,32 @@ EpollTarget epoll_target(const std::string &path, const std::string &line)
 	return t;
 }
 
+// "lock:\t1: POSIX  ADVISORY  WRITE 14956 fe:00:10952844 5 14"; the end
+// may be "EOF".
+FileLock file_lock(const std::string &path, const std::string &line)
+{
+	FileLock l;
+	char kind[16], mode[16], type[16], end[24];
+	int holder, n = 0;
+	unsigned long long start;
+	if (sscanf(line.c_str(), "lock: %*d: %15s %15s %15s %d %*x:%*x:%*u %llu %23s%n", kind, mode, type, &holder,
+		   &start, end, &n) != 6 ||
+	    size_t(n) != line.size())
+		bad(path, line);
+	l.kind = kind;
+	l.mandatory = strcmp(mode, "MANDATORY") == 0;
+	l.write = strcmp(type, "WRITE") == 0;
+	l.pid = holder;
+	l.start = start;
+	if (strcmp(end, "EOF") == 0)
+		l.end = UINT64_MAX;
+	else if (sscanf(end, "%llu%n", &start, &n) == 1 && end[n] == '\0')
+		l.end = start;
+	else
+		bad(path, line);
+	return l;
+}
+
 } // namespace
 
 FdInfo read_fdinfo(pid_t pid, int fd)
@@ -242,6 +269,8 @@ FdInfo read_fdinfo(pid_t pid, int fd)
 			info.inotify.push_back(inotify_watch(path, line));
 		} else if (starts(line, "tfd:")) {
 			info.epoll.push_back(epoll_target(path, line));
+		} else if (starts(line, "lock:")) {
+			info.locks.push_back(file_lock(path, line));
 		}
 	}
 	if (!flags)

@@ -13,6 +13,7 @@ struct Stat {
 	char state = '?';
 	std::string comm;
 	pid_t ppid = 0, pgid = 0, sid = 0;
+	uint32_t tty_nr = 0; // the controlling terminal's device number (kernel encoding), 0 for none
 	int exit_signal = 0;
 	int exit_code = 0; // a zombie's wait status, as waitpid() would give it
 	uint64_t start_code = 0, end_code = 0, start_stack = 0;
@@ -63,6 +64,16 @@ struct EpollTarget {
 	uint64_t data = 0;
 };
 
+// A lock held through the file, as fdinfo lists it ("lock:" lines).
+struct FileLock {
+	std::string kind;   // FLOCK, POSIX, OFDLCK; LEASE, DELEG... (criu refuses them)
+	bool mandatory = false;
+	bool write = false; // WRITE, else READ
+	pid_t pid = 0;      // the holder; -1 for an OFD lock
+	uint64_t start = 0;
+	uint64_t end = 0;   // the last byte; UINT64_MAX for "EOF", to the end of any size
+};
+
 // The lines of fdinfo that the file's type adds, parsed when present.
 struct FdInfo {
 	uint64_t pos = 0;
@@ -78,6 +89,7 @@ struct FdInfo {
 	uint64_t value_ns = 0, interval_ns = 0;
 	std::vector<InotifyWatch> inotify;
 	std::vector<EpollTarget> epoll;
+	std::vector<FileLock> locks;
 };
 FdInfo read_fdinfo(pid_t pid, int fd);
 std::vector<int> list_fds(pid_t pid);

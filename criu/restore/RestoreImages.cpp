@@ -1,13 +1,19 @@
 #include "RestoreImages.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <map>
+#include <netinet/tcp.h>
 #include <set>
-#include <sys/timerfd.h>
-#include <time.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <compel/error.hpp>
@@ -26,6 +32,7 @@ constexpr uint64_t kPage = 4096;
 constexpr uint32_t kMaxPipeSize = 1u << 31;
 constexpr uint64_t kMaxTimeNs = uint64_t(INT64_MAX / 2); // what a timespec holds, with room for now + value
 constexpr uint32_t kMaxMemfdName = 249;                  // MFD_NAME_MAX_LEN
+constexpr size_t kMaxSocketQueue = size_t(1) << 30;      // more than any socket buffer holds
 // F_SEAL_SEAL, _SHRINK, _GROW, _WRITE, _FUTURE_WRITE and _EXEC (0x20, which
 // glibc 2.36 lacks).
 constexpr uint32_t kKnownSeals = 0x3f;
@@ -63,61 +70,112 @@ void check_identity(const RegFileEntry &f, const std::string &what)
 			    ESTALE);
 }
 
+using FieldError = std::function<void(const char *field, const std::string &why)>;
+
+// The name of the part of the entry its type needs, if it is missing.
+const char *missing_part(const FileEntry &f)
+{
+	switch (f.type) {
+	case FILE_ENTRY__TYPE_T__REG: return f.reg ? nullptr : "reg";
+	case FILE_ENTRY__TYPE_T__EXTERNAL: return f.external ? nullptr : "external";
+	case FILE_ENTRY__TYPE_T__PIPE:
+	case FILE_ENTRY__TYPE_T__FIFO: return f.pipe ? nullptr : "pipe";
+	case FILE_ENTRY__TYPE_T__EVENTFD: return f.eventfd ? nullptr : "eventfd";
+	case FILE_ENTRY__TYPE_T__SIGNALFD: return f.signalfd ? nullptr : "signalfd";
+	case FILE_ENTRY__TYPE_T__TIMERFD: return f.timerfd ? nullptr : "timerfd";
+	case FILE_ENTRY__TYPE_T__INOTIFY: return f.inotify ? nullptr : "inotify";
+	case FILE_ENTRY__TYPE_T__EPOLL: return f.epoll ? nullptr : "epoll";
+	case FILE_ENTRY__TYPE_T__MEMFD: return f.memfd ? nullptr : "memfd";
+	case FILE_ENTRY__TYPE_T__UNIX_SK: return f.unix_sk ? nullptr : "unix_sk";
+	case FILE_ENTRY__TYPE_T__TTY: return f.tty ? nullptr : "tty";
+	default: return "type";
+	}
+}
+
+// pipes: the entry of each pipe seen so far, the one with its size if any.
+void check_pipe(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes, const FieldError &field)
+{
+	const PipeEntry &p = *f.pipe;
+	if ((f.type == FILE_ENTRY__TYPE_T__FIFO) != (p.path != nullptr))
+		field("pipe.path", f.type == FILE_ENTRY__TYPE_T__FIFO ? "is missing" : "is set for an anonymous pipe");
+	if (p.has_data && !p.has_size)
+		field("pipe.data", "comes without pipe.size");
+	if (p.has_size && (p.size < kPage || p.size > kMaxPipeSize || p.size & (p.size - 1)))
+		field("pipe.size",
+		      format("%u is not a power of two from %llu to %u", p.size, (unsigned long long)kPage, kMaxPipeSize));
+	if (p.has_data && p.data.len > p.size)
+		field("pipe.data", format("has %zu bytes, more than pipe.size %u", p.data.len, p.size));
+	auto [other, first] = pipes.try_emplace(p.pipe_id, &f);
+	if (!first && other->second->type != f.type)
+		field("pipe.pipe_id", format("%u is also a pipe of another type (file %u)", p.pipe_id, other->second->id));
+	if (!first && p.has_size && other->second->pipe->has_size)
+		field("pipe.size", format("is also given for pipe %u by file %u", p.pipe_id, other->second->id));
+	if (p.has_size)
+		other->second = &f;
+}
+
+void check_timerfd(const TimerfdEntry &t, const FieldError &field)
+{
+	if (t.clockid != CLOCK_REALTIME && t.clockid != CLOCK_MONOTONIC && t.clockid != CLOCK_BOOTTIME &&
+	    t.clockid != CLOCK_REALTIME_ALARM && t.clockid != CLOCK_BOOTTIME_ALARM)
+		field("timerfd.clockid", format("%u is not a clock of timerfds", t.clockid));
+	if (t.settime_flags & ~uint32_t(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
+		field("timerfd.settime_flags", format("0%o holds unknown flags", t.settime_flags));
+	if (t.value_ns > kMaxTimeNs || t.interval_ns > kMaxTimeNs)
+		field("timerfd.value_ns", "or interval_ns is out of range");
+}
+
+void check_unix_sk(const UnixSkEntry &u, const FieldError &field)
+{
+	if (u.type != SOCK_STREAM && u.type != SOCK_DGRAM && u.type != SOCK_SEQPACKET)
+		field("unix_sk.type", format("%u is not SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET", u.type));
+	if (u.state != TCP_ESTABLISHED && u.state != TCP_CLOSE && u.state != TCP_LISTEN)
+		field("unix_sk.state", format("%u is not TCP_ESTABLISHED, TCP_CLOSE or TCP_LISTEN", u.state));
+	if (u.state == TCP_LISTEN && (u.type == SOCK_DGRAM || !u.has_backlog || !u.has_name || u.has_peer))
+		field("unix_sk.state", "is TCP_LISTEN for a socket that cannot listen, or without backlog and name");
+	if (u.has_name && (!u.name.len || u.name.len > sizeof(sockaddr_un::sun_path)))
+		field("unix_sk.name", format("has %zu bytes, not 1 to %zu", u.name.len, sizeof(sockaddr_un::sun_path)));
+	if (u.shutdown > 3)
+		field("unix_sk.shutdown", format("%u has bits besides 1 and 2", u.shutdown));
+	if (u.sndbuf > INT_MAX || u.rcvbuf > INT_MAX)
+		field("unix_sk.sndbuf", "or rcvbuf is out of range");
+	size_t bytes = 0;
+	for (size_t i = 0; i < u.n_queue; i++)
+		bytes += u.queue[i]->data.len + (u.queue[i]->has_sender ? u.queue[i]->sender.len : 0);
+	if (bytes > kMaxSocketQueue)
+		field("unix_sk.queue", format("holds %zu bytes, more than %zu", bytes, kMaxSocketQueue));
+}
+
+void check_tty(const TtyEntry &t, const FieldError &field)
+{
+	if (t.cc.len > NCCS)
+		field("tty.cc", format("has %zu control characters, more than %d", t.cc.len, NCCS));
+	if (t.rows > UINT16_MAX || t.cols > UINT16_MAX || t.xpixel > UINT16_MAX || t.ypixel > UINT16_MAX)
+		field("tty.rows", "cols, xpixel or ypixel is more than 65535");
+}
+
+void check_lock(const FileLockEntry &l, size_t i, const FieldError &field)
+{
+	if (l.start > INT64_MAX || (l.has_end && (l.end < l.start || l.end > INT64_MAX)))
+		field("locks", format("%zu: bytes %llu to %llu are no range a lock can have", i, (unsigned long long)l.start,
+				      (unsigned long long)l.end));
+}
+
 // The part of an entry its type needs is there, and its values are ones
 // restore can give back.
 void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes)
 {
-	auto field = [&f](const char *name, const std::string &why) {
+	FieldError field = [&f](const char *name, const std::string &why) {
 		bad("files.img", format("file %u: %s %s", f.id, name, why.c_str()));
 	};
-	const void *part = nullptr;
-	const char *part_name = "";
-	switch (f.type) {
-	case FILE_ENTRY__TYPE_T__REG: part = f.reg, part_name = "reg"; break;
-	case FILE_ENTRY__TYPE_T__EXTERNAL: part = f.external, part_name = "external"; break;
-	case FILE_ENTRY__TYPE_T__PIPE:
-	case FILE_ENTRY__TYPE_T__FIFO: part = f.pipe, part_name = "pipe"; break;
-	case FILE_ENTRY__TYPE_T__EVENTFD: part = f.eventfd, part_name = "eventfd"; break;
-	case FILE_ENTRY__TYPE_T__SIGNALFD: part = f.signalfd, part_name = "signalfd"; break;
-	case FILE_ENTRY__TYPE_T__TIMERFD: part = f.timerfd, part_name = "timerfd"; break;
-	case FILE_ENTRY__TYPE_T__INOTIFY: part = f.inotify, part_name = "inotify"; break;
-	case FILE_ENTRY__TYPE_T__EPOLL: part = f.epoll, part_name = "epoll"; break;
-	case FILE_ENTRY__TYPE_T__MEMFD: part = f.memfd, part_name = "memfd"; break;
-	default: break;
-	}
-	if (!part)
-		field(part_name, "is missing");
-	if (f.pipe) {
-		const PipeEntry &p = *f.pipe;
-		if ((f.type == FILE_ENTRY__TYPE_T__FIFO) != (p.path != nullptr))
-			field("pipe.path", f.type == FILE_ENTRY__TYPE_T__FIFO ? "is missing" : "is set for an anonymous pipe");
-		if (p.has_data && !p.has_size)
-			field("pipe.data", "comes without pipe.size");
-		if (p.has_size && (p.size < kPage || p.size > kMaxPipeSize || p.size & (p.size - 1)))
-			field("pipe.size", format("%u is not a power of two from %llu to %u", p.size,
-						   (unsigned long long)kPage, kMaxPipeSize));
-		if (p.has_data && p.data.len > p.size)
-			field("pipe.data", format("has %zu bytes, more than pipe.size %u", p.data.len, p.size));
-		auto [other, first] = pipes.try_emplace(p.pipe_id, &f);
-		if (!first && other->second->type != f.type)
-			field("pipe.pipe_id", format("%u is also a pipe of another type (file %u)", p.pipe_id, other->second->id));
-		if (!first && p.has_size && other->second->pipe->has_size)
-			field("pipe.size", format("is also given for pipe %u by file %u", p.pipe_id, other->second->id));
-		if (p.has_size)
-			other->second = &f;
-	}
+	if (const char *part = missing_part(f))
+		field(part, "is missing");
+	if (f.pipe)
+		check_pipe(f, pipes, field);
 	if (f.eventfd && f.eventfd->counter == UINT64_MAX)
 		field("eventfd.counter", "is out of range (2^64-1)");
-	if (f.timerfd) {
-		const TimerfdEntry &t = *f.timerfd;
-		if (t.clockid != CLOCK_REALTIME && t.clockid != CLOCK_MONOTONIC && t.clockid != CLOCK_BOOTTIME &&
-		    t.clockid != CLOCK_REALTIME_ALARM && t.clockid != CLOCK_BOOTTIME_ALARM)
-			field("timerfd.clockid", format("%u is not a clock of timerfds", t.clockid));
-		if (t.settime_flags & ~uint32_t(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
-			field("timerfd.settime_flags", format("0%o holds unknown flags", t.settime_flags));
-		if (t.value_ns > kMaxTimeNs || t.interval_ns > kMaxTimeNs)
-			field("timerfd.value_ns", "or interval_ns is out of range");
-	}
+	if (f.timerfd)
+		check_timerfd(*f.timerfd, field);
 	std::set<uint32_t> wds;
 	for (size_t i = 0; f.inotify && i < f.inotify->n_watches; i++)
 		if (!f.inotify->watches[i]->wd || !wds.insert(f.inotify->watches[i]->wd).second)
@@ -126,10 +184,34 @@ void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes
 		field("memfd.name", format("is longer than %u bytes", kMaxMemfdName));
 	if (f.memfd && f.memfd->seals & ~kKnownSeals)
 		field("memfd.seals", format("%x holds unknown seals", f.memfd->seals));
+	if (f.unix_sk)
+		check_unix_sk(*f.unix_sk, field);
+	if (f.tty)
+		check_tty(*f.tty, field);
+	for (size_t i = 0; i < f.n_locks; i++)
+		check_lock(*f.locks[i], i, field);
 	if (f.fown && f.fown->type != F_OWNER_TID && f.fown->type != F_OWNER_PID && f.fown->type != F_OWNER_PGRP)
 		field("fown.type", format("%u is not F_OWNER_TID, F_OWNER_PID or F_OWNER_PGRP", f.fown->type));
 	if (f.fown && (f.fown->signum > kMaxSignal || f.fown->pid > INT32_MAX))
 		field("fown.signum", format("%u or fown.pid %u is out of range", f.fown->signum, f.fown->pid));
+}
+
+// Sockets name each other by inode: every name must be a unix socket of the
+// images, and each inode one socket.
+void check_unix_sockets(const RestoreTree &tree)
+{
+	std::map<uint32_t, const UnixSkEntry *> by_ino;
+	for (auto &f : tree.files)
+		if (f->unix_sk && !by_ino.emplace(f->unix_sk->ino, f->unix_sk).second)
+			bad("files.img", format("file %u: unix_sk.ino %u is also another socket's", f->id, f->unix_sk->ino));
+	for (const auto &[ino, u] : by_ino) {
+		if (u->has_peer && !by_ino.count(u->peer))
+			bad("files.img", format("unix socket %u: unix_sk.peer %u is no unix socket of the images", ino, u->peer));
+		for (size_t i = 0; i < u->n_pending; i++)
+			if (!by_ino.count(u->pending[i]))
+				bad("files.img",
+				    format("unix socket %u: unix_sk.pending %u is no unix socket of the images", ino, u->pending[i]));
+	}
 }
 
 void index_files(RestoreTree &tree, std::map<uint32_t, FileEntry *> &by_id)
@@ -376,6 +458,7 @@ RestoreTree read_images(const ImagesDir &dir)
 	}
 	std::map<uint32_t, FileEntry *> by_id;
 	index_files(tree, by_id);
+	check_unix_sockets(tree);
 	for (RestoreImages &img : tree.procs) {
 		if (img.zombie())
 			continue;

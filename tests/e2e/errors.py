@@ -24,6 +24,7 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
@@ -92,11 +93,24 @@ def dump_errors(c, work):
                      "1 other threads run")
     c.finish(prog, pid, lwork)
 
-    vwork = f"{work}/tcp"
-    prog, pid = c.start("tcp", vwork)
+    refused_dump(c, work, "tcp", "a TCP socket", "is a TCP socket", "not supported yet")
+    # The test's own listener: the program connects to it and waits there.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(f"\0e2e-unixout-{os.getpid()}")
+        listener.listen(1)
+        refused_dump(c, work, "unixout", "a unix socket connected outside", "fd 3 is a unix socket connected to a "
+                     "listener outside the process", "not supported yet")
+    refused_dump(c, work, "ptyctty", "a pty as its controlling terminal", "fd 4 is the controlling terminal /dev/pts/",
+                 "not supported yet")
+
+
+def refused_dump(c, work, name, what, *texts):
+    """A dump criu refuses leaves the process as it was, and no images."""
+    vwork = f"{work}/{name}"
+    prog, pid = c.start(name, vwork)
     before = outside(pid)
-    c.expect_failure("dump of a process with a TCP socket",
-                     c.criu("dump", "-t", str(pid), "-D", f"{vwork}/images"), "is a TCP socket", "not supported yet")
+    c.expect_failure(f"dump of a process with {what}", c.criu("dump", "-t", str(pid), "-D", f"{vwork}/images"),
+                     *texts)
     try:
         compare(before, outside(pid))
     except Failure as e:
@@ -276,6 +290,7 @@ def tree_errors(c, work):
     shutil.rmtree(f"{work}/restore", ignore_errors=True)
     prog, pid = c.start("tree", f"{work}/restore")
     tree = tree_of(pid)
+    last_tid = max(int(t) for p in tree for t in os.listdir(f"/proc/{p}/task"))
     res = c.criu("dump", "-t", str(pid), "-D", "images", cwd=f"{work}/restore")
     if res.returncode != 0:
         raise Failure(f"the dump of the tree failed: {res.stderr}")
@@ -286,7 +301,7 @@ def tree_errors(c, work):
     child = tree[-1]
     holder = take_pid(child)
     with open("/proc/sys/kernel/ns_last_pid", "w") as f:
-        f.write(str(max(tree)))  # criu's own pid must not be one of the tree's
+        f.write(str(last_tid))  # criu's own pid must not be one of the tree's
     try:
         restore_fails(c, "a restore onto a child's pid in use", pid, images, f"pid {child} is in use (by sleep)",
                       tree=[p for p in tree if p != child])

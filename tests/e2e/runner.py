@@ -121,12 +121,13 @@ def outside(pid):
     for fd in sorted(os.listdir(f"{proc}/fd"), key=int):
         try:
             target = os.readlink(f"{proc}/fd/{fd}")
-            # A restored pipe is another inode: which descriptors share one
-            # is what must be the same.
-            if target.startswith("pipe:["):
-                target = "pipe:[#%d]" % pipes.setdefault(target, len(pipes) + 1)
+            # A restored pipe or socket is another inode: which descriptors
+            # share one is what must be the same.
+            if target.startswith(("pipe:[", "socket:[")):
+                kind = target.split(":")[0]
+                target = "%s:[#%d]" % (kind, pipes.setdefault(target, len(pipes) + 1))
             info = [l for l in read(f"{proc}/fdinfo/{fd}").splitlines()
-                    if l.startswith(("pos:", "flags:"))]
+                    if l.startswith(("pos:", "flags:", "lock:"))]
         except FileNotFoundError:
             continue
         fds[fd] = (target, tuple(info))

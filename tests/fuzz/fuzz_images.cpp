@@ -224,6 +224,8 @@ void check_process(const criu::RestoreImages &img)
 		case FILE_ENTRY__TYPE_T__INOTIFY: require(f->inotify, "an inotify without inotify"); break;
 		case FILE_ENTRY__TYPE_T__EPOLL: require(f->epoll, "an epoll without epoll"); break;
 		case FILE_ENTRY__TYPE_T__MEMFD: require(f->memfd, "a memfd without memfd"); break;
+		case FILE_ENTRY__TYPE_T__UNIX_SK: require(f->unix_sk, "a unix socket without unix_sk"); break;
+		case FILE_ENTRY__TYPE_T__TTY: require(f->tty, "a terminal without tty"); break;
 		default: require(false, "a file of a type restore does not know"); break;
 		}
 		for (size_t i = 0; f->epoll && i < f->epoll->n_targets; i++)

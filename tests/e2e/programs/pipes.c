@@ -4,8 +4,10 @@
  * full, its read end non-blocking and a dup of it elsewhere; a pipe whose
  * write end is closed (read gives its bytes, then end of file); a read end
  * that signals SIGUSR2 to the process when data comes (O_ASYNC, F_SETOWN,
- * F_SETSIG).  The pipes are made while low descriptors are free, so that
- * their numbers are the ones restore's own pipes would get first.
+ * F_SETSIG); a pipe made stdin, its write end kept (not stdin shared with
+ * whoever started the process).  The pipes are made while low descriptors
+ * are free, so that their numbers are the ones restore's own pipes would
+ * get first.
  */
 #define _GNU_SOURCE
 #include "e2e.h"
@@ -32,7 +34,7 @@ static void expect(int fd, const char *what, const void *want, size_t len)
 
 int main(int argc, char **argv)
 {
-	int small[2], big[2], closed[2], async[2], big_dup;
+	int small[2], big[2], closed[2], async[2], in[2], big_dup;
 	static unsigned char buf[BIG];
 	struct sigaction sa;
 	size_t i;
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
 	fcntl(async[0], F_SETSIG, SIGUSR2);
 	fcntl(async[0], F_SETFL, O_ASYNC | O_NONBLOCK);
 	fcntl(async[1], F_SETFL, O_APPEND);
+	if (pipe(in) || write(in[1], "to stdin", 8) != 8 || dup2(in[0], 0) != 0 || close(in[0]))
+		e2e_fail("cannot make a pipe stdin: %s", strerror(errno));
 
 	e2e_ready(argc, argv);
 	e2e_wait();
@@ -92,6 +96,11 @@ int main(int argc, char **argv)
 			e2e_fail("the big pipe's byte %zu differs", i);
 	if (read(big[0], buf, 1) != -1 || errno != EAGAIN)
 		e2e_fail("the emptied big pipe does not say EAGAIN");
+
+	expect(0, "stdin", "to stdin", 8);
+	if (write(in[1], "more", 4) != 4)
+		e2e_fail("cannot write to stdin's pipe");
+	expect(0, "stdin", "more", 4);
 
 	expect(closed[0], "pipe without writer", "last words", 10);
 	if (read(closed[0], buf, 1) != 0)

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/signalfd.h>
@@ -127,6 +128,39 @@ TEST_CASE("fdinfo: position and flags; the fd list", "[criu][proc]")
 	close(fd);
 	fds = proc::list_fds(getpid());
 	CHECK(std::find(fds.begin(), fds.end(), fd) == fds.end());
+}
+
+TEST_CASE("fdinfo: the locks held through a file", "[criu][proc]")
+{
+	TempDir d;
+	int fl = open(d.file("flock", "").c_str(), O_RDWR | O_CLOEXEC);
+	int px = open(d.file("posix", "").c_str(), O_RDWR | O_CLOEXEC);
+	REQUIRE((fl >= 0 && px >= 0));
+	REQUIRE(flock(fl, LOCK_SH) == 0);
+	struct flock w = {};
+	w.l_type = F_WRLCK, w.l_whence = SEEK_SET, w.l_start = 5, w.l_len = 10;
+	REQUIRE(fcntl(px, F_SETLK, &w) == 0);
+	struct flock r = {};
+	r.l_type = F_RDLCK, r.l_whence = SEEK_SET, r.l_start = 100, r.l_len = 0;
+	REQUIRE(fcntl(px, F_SETLK, &r) == 0);
+
+	auto locks = proc::read_fdinfo(getpid(), fl).locks;
+	REQUIRE(locks.size() == 1);
+	CHECK(locks[0].kind == "FLOCK");
+	CHECK_FALSE(locks[0].write);
+	CHECK(locks[0].pid == getpid());
+	CHECK(locks[0].end == UINT64_MAX);
+	locks = proc::read_fdinfo(getpid(), px).locks;
+	REQUIRE(locks.size() == 2);
+	CHECK(locks[0].kind == "POSIX");
+	CHECK(locks[0].write);
+	CHECK(locks[0].start == 5);
+	CHECK(locks[0].end == 14);
+	CHECK_FALSE(locks[1].write);
+	CHECK(locks[1].start == 100);
+	CHECK(locks[1].end == UINT64_MAX);
+	close(fl);
+	close(px);
 }
 
 TEST_CASE("fdinfo: eventfd, signalfd and timerfd as made", "[criu][proc]")

@@ -1,8 +1,11 @@
-// What read_images() refuses of a multi-threaded dump and of a process
-// tree, before anything is started: the process and thread lists of
-// pstree.img and each thread's core image.
+// What read_images() refuses before anything is started: the process and
+// thread lists of pstree.img and each thread's core image (of a process
+// tree, and of a multi-threaded process), and file entries whose values
+// restore cannot give back.
 #include <catch2/catch.hpp>
 
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
 
@@ -181,4 +184,136 @@ TEST_CASE("restore refuses a process tree it cannot make, naming the process", "
 	// A sound tree: the next refusal is a missing image of its root.
 	write_procs(dir, {{kPid, 0, {kPid}}, {50, kPid, {50}}, {51, 50, {51}, true}});
 	CHECK_THAT(refusal(dir), Catch::Contains("cannot open " + d.path() + "/core-4242.img"));
+}
+
+namespace {
+
+// The images of a one-thread process up to files.img, whose checks come
+// before those of the memory map: every file of files, fds 3, 4... in turn.
+void write_process(const ImagesDir &dir, const std::vector<FileEntry *> &files)
+{
+	write_tree(dir, {kPid});
+	write_core(dir, "core-4242.img", {kPid, true});
+	MmEntry mm = MM_ENTRY__INIT;
+	write(dir, ImageKind::Mm, "mm-4242.img", &mm.base);
+	PagemapHead head = PAGEMAP_HEAD__INIT;
+	write(dir, ImageKind::Pagemap, "pagemap-4242.img", &head.base);
+	ImageWriter fw(dir.fd(), dir.path(), ImageKind::Files, "files.img");
+	ImageWriter dw(dir.fd(), dir.path(), ImageKind::Fdinfo, "fdinfo-4242.img");
+	for (size_t i = 0; i < files.size(); i++) {
+		files[i]->id = uint32_t(i + 1);
+		fw.write(&files[i]->base);
+		FdinfoEntry fd = FDINFO_ENTRY__INIT;
+		fd.fd = uint32_t(i + 3), fd.id = uint32_t(i + 1);
+		dw.write(&fd.base);
+	}
+	fw.commit();
+	dw.commit();
+	FsEntry fs = FS_ENTRY__INIT;
+	write(dir, ImageKind::Fs, "fs-4242.img", &fs.base);
+}
+
+} // namespace
+
+TEST_CASE("restore refuses file entries it cannot give back, naming the file and field", "[criu][images]")
+{
+	TempDir d;
+	ImagesDir dir(d.path(), false);
+	FileEntry pipe = FILE_ENTRY__INIT, other_end = FILE_ENTRY__INIT;
+	PipeEntry p = PIPE_ENTRY__INIT, q = PIPE_ENTRY__INIT;
+	pipe.type = other_end.type = FILE_ENTRY__TYPE_T__PIPE;
+	pipe.pipe = &p, other_end.pipe = &q;
+	p.has_size = true, p.size = 65536;
+	uint8_t bytes[8] = {};
+	p.has_data = true, p.data = {sizeof(bytes), bytes};
+
+	FileEntry empty = FILE_ENTRY__INIT;
+	empty.type = FILE_ENTRY__TYPE_T__EVENTFD;
+	write_process(dir, {&empty});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: eventfd is missing"));
+
+	p.size = 3000;
+	write_process(dir, {&pipe, &other_end});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: pipe.size 3000 is not a power of two"));
+	p.size = 4096, p.data.len = 4097;
+	std::vector<uint8_t> big(4097);
+	p.data.data = big.data();
+	write_process(dir, {&pipe, &other_end});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: pipe.data has 4097 bytes, more than pipe.size 4096"));
+	p.data = {sizeof(bytes), bytes};
+	q.has_size = true, q.size = 4096;
+	write_process(dir, {&pipe, &other_end});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 2: pipe.size is also given for pipe 0 by file 1"));
+	q.has_size = false;
+	other_end.type = FILE_ENTRY__TYPE_T__FIFO;
+	write_process(dir, {&pipe, &other_end});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 2: pipe.path is missing"));
+	other_end.type = FILE_ENTRY__TYPE_T__PIPE;
+
+	FileEntry timer = FILE_ENTRY__INIT;
+	TimerfdEntry t = TIMERFD_ENTRY__INIT;
+	timer.type = FILE_ENTRY__TYPE_T__TIMERFD, timer.timerfd = &t;
+	t.clockid = 3; // CLOCK_THREAD_CPUTIME_ID
+	write_process(dir, {&timer});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: timerfd.clockid 3 is not a clock of timerfds"));
+
+	FileEntry ep = FILE_ENTRY__INIT;
+	EpollEntry e = EPOLL_ENTRY__INIT;
+	EpollTargetEntry target = EPOLL_TARGET_ENTRY__INIT, *targets[] = {&target};
+	ep.type = FILE_ENTRY__TYPE_T__EPOLL, ep.epoll = &e;
+	e.n_targets = 1, e.targets = targets;
+	target.fd = 9;
+	write_process(dir, {&ep});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: epoll.targets[0].fd 9 is not a descriptor of pid 4242"));
+
+	FownEntry owner = FOWN_ENTRY__INIT;
+	owner.type = 7;
+	pipe.fown = &owner;
+	write_process(dir, {&pipe, &other_end});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: fown.type 7 is not F_OWNER_TID"));
+	owner.type = 1, owner.signum = 65;
+	write_process(dir, {&pipe, &other_end});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: fown.signum 65"));
+}
+
+TEST_CASE("restore refuses unix sockets, terminals and locks it cannot give back", "[criu][images]")
+{
+	TempDir d;
+	ImagesDir dir(d.path(), false);
+	FileEntry a = FILE_ENTRY__INIT, b = FILE_ENTRY__INIT;
+	UnixSkEntry ua = UNIX_SK_ENTRY__INIT, ub = UNIX_SK_ENTRY__INIT;
+	a.type = b.type = FILE_ENTRY__TYPE_T__UNIX_SK;
+	a.unix_sk = &ua, b.unix_sk = &ub;
+	ua.ino = 10, ub.ino = 11;
+	ua.type = ub.type = SOCK_STREAM;
+	ua.state = ub.state = TCP_ESTABLISHED;
+	ua.has_peer = ub.has_peer = true;
+	ua.peer = 11, ub.peer = 12;
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: unix socket 11: unix_sk.peer 12 is no unix socket of the images"));
+	ub.peer = 10, ub.ino = 10;
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 2: unix_sk.ino 10 is also another socket's"));
+	ub.ino = 11;
+	ua.state = TCP_LISTEN;
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: unix_sk.state is TCP_LISTEN for a socket that cannot"));
+	ua.state = TCP_ESTABLISHED, ua.type = 3; // SOCK_RAW
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: unix_sk.type 3 is not SOCK_STREAM"));
+	ua.type = SOCK_STREAM;
+
+	FileEntry tty = FILE_ENTRY__INIT;
+	TtyEntry t = TTY_ENTRY__INIT;
+	tty.type = FILE_ENTRY__TYPE_T__TTY, tty.tty = &t;
+	t.rows = 70000;
+	write_process(dir, {&tty});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: tty.rows cols, xpixel or ypixel is more than 65535"));
+
+	FileLockEntry lock = FILE_LOCK_ENTRY__INIT, *locks[] = {&lock};
+	lock.kind = FILE_LOCK_ENTRY__KIND_T__POSIX;
+	lock.start = 10, lock.has_end = true, lock.end = 5;
+	a.n_locks = 1, a.locks = locks;
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: locks 0: bytes 10 to 5 are no range a lock can have"));
 }

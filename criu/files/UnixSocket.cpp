@@ -1,0 +1,545 @@
+// Unix sockets: bound, listening with connections waiting for accept(),
+// connected in pairs (socketpair() or connect() and accept()), with what
+// they have received and not read yet.  Both ends of every connection are
+// in the dumped process; what one end has received goes back in through
+// the other.
+#include <algorithm>
+#include <climits>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <compel/error.hpp>
+
+#include "DumpContext.h"
+#include "FdinfoEngine.h"
+#include "FileTypes.h"
+#include "UnixDiag.h"
+#include "format.h"
+
+namespace criu {
+
+using compel::Error;
+using compel::format;
+
+namespace {
+
+// A datagram (or a stream's bytes) bigger than this is not queued by any
+// socket buffer a process can set without privileges.
+constexpr size_t kPeekBuffer = 4 << 20;
+
+std::string printable(const std::string &name)
+{
+	if (name.empty())
+		return "no name";
+	if (name[0] == '\0')
+		return "@" + name.substr(1);
+	return name;
+}
+
+const proc::UnixSocket *kernel_socket(DumpContext &c, uint32_t ino)
+{
+	if (!c.unix_sockets)
+		c.unix_sockets = proc::read_unix_sockets();
+	auto it = c.unix_sockets->find(ino);
+	return it == c.unix_sockets->end() ? nullptr : &it->second;
+}
+
+// The inodes of the process's own sockets, for telling its peers apart
+// from the outside world's.
+bool owns_socket(DumpContext &c, uint32_t ino)
+{
+	if (!c.own_sockets) {
+		c.own_sockets.emplace();
+		for (int fd : proc::list_fds(c.pid)) {
+			char link[PATH_MAX] = {};
+			if (readlink(format("/proc/%d/fd/%d", c.pid, fd).c_str(), link, sizeof(link) - 1) > 0)
+				if (uint32_t i = proc::socket_inode(link))
+					c.own_sockets->insert(i);
+		}
+	}
+	return c.own_sockets->count(ino) != 0;
+}
+
+// The listener of the process that has ino among its connections waiting
+// for accept(), or nullptr.
+const proc::UnixSocket *listener_of(DumpContext &c, uint32_t ino)
+{
+	for (const auto &[i, s] : *c.unix_sockets)
+		if (s.state == TCP_LISTEN && owns_socket(c, i) &&
+		    std::find(s.pending_conns.begin(), s.pending_conns.end(), ino) != s.pending_conns.end())
+			return &s;
+	return nullptr;
+}
+
+// What the socket has received and not read, read with MSG_PEEK from the
+// peek offset 0 on (so that it stays there for the process), one message
+// at a time.  Descriptors in flight would be installed here: refused.
+void save_queue(DumpedFd &d, const proc::UnixSocket &s, UnixSkEntry &u)
+{
+	int sk = d.copy();
+	int old_off = -1;
+	socklen_t len = sizeof(old_off);
+	int zero = 0;
+	if (getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &old_off, &len) < 0 ||
+	    setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+		d.fail("cannot set its peek offset (SO_PEEK_OFF)", errno);
+	std::vector<char> buf(kPeekBuffer);
+	std::vector<UnixQueuedEntry *> queue;
+	std::string failure;
+	for (;;) {
+		sockaddr_un from = {};
+		alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 64)];
+		iovec iov = {buf.data(), buf.size()};
+		msghdr m = {};
+		m.msg_name = &from;
+		m.msg_namelen = sizeof(from);
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = control;
+		m.msg_controllen = sizeof(control);
+		ssize_t n = recvmsg(sk, &m, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			failure = format("cannot read what it has received (%s)", strerror(errno));
+		if (n <= 0)
+			break;
+		bool rights = false;
+		for (cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h))
+			if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+				rights = true;
+				for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+					close(reinterpret_cast<int *>(CMSG_DATA(h))[i]);
+			}
+		if (rights || (m.msg_flags & MSG_CTRUNC)) {
+			failure = "has descriptors in flight (SCM_RIGHTS) in what it has received: not supported yet";
+			break;
+		}
+		if (m.msg_flags & MSG_TRUNC) {
+			failure = format("has received a datagram of more than %zu bytes", kPeekBuffer);
+			break;
+		}
+		UnixQueuedEntry q = UNIX_QUEUED_ENTRY__INIT;
+		uint8_t *data = d.c.arena.array<uint8_t>(size_t(n));
+		memcpy(data, buf.data(), size_t(n));
+		q.data = {size_t(n), data};
+		size_t name_len = m.msg_namelen > offsetof(sockaddr_un, sun_path) ? m.msg_namelen - offsetof(sockaddr_un, sun_path) : 0;
+		if (name_len && s.type == SOCK_DGRAM) {
+			q.has_sender = true;
+			uint8_t *name = d.c.arena.array<uint8_t>(name_len);
+			memcpy(name, from.sun_path, name_len);
+			q.sender = {name_len, name};
+		}
+		queue.push_back(d.c.arena.make(q));
+	}
+	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off)) < 0 && failure.empty())
+		failure = format("cannot put its peek offset back (%s)", strerror(errno));
+	if (!failure.empty())
+		d.refuse("is a unix socket that " + failure);
+	// A stream's bytes are one run, whatever the writes that made them.
+	if (s.type == SOCK_STREAM && queue.size() > 1) {
+		size_t total = 0;
+		for (auto *q : queue)
+			total += q->data.len;
+		uint8_t *all = d.c.arena.array<uint8_t>(total);
+		size_t at = 0;
+		for (auto *q : queue) {
+			memcpy(all + at, q->data.data, q->data.len);
+			at += q->data.len;
+		}
+		queue[0]->data = {total, all};
+		queue.resize(1);
+	}
+	u.n_queue = queue.size();
+	u.queue = u.n_queue ? d.c.arena.array<UnixQueuedEntry *>(u.n_queue) : nullptr;
+	std::copy(queue.begin(), queue.end(), u.queue);
+}
+
+// Who could have sent each queued datagram, as restore can send it again:
+// the peer of a pair connected both ways, or anybody without a name to a
+// socket with one.  (What a stream or seqpacket socket has received came
+// from the other end of its connection.)
+void check_senders(DumpedFd &d, const proc::UnixSocket &s, const proc::UnixSocket *peer, const UnixSkEntry &u)
+{
+	for (size_t i = 0; i < u.n_queue; i++) {
+		const UnixQueuedEntry &q = *u.queue[i];
+		std::string sender(q.has_sender ? reinterpret_cast<const char *>(q.sender.data) : "", q.sender.len);
+		bool from_peer = peer && peer->peer == s.ino && peer->name == sender;
+		if (!from_peer && !(sender.empty() && !s.name.empty()))
+			d.refuse(format("is a unix socket with a datagram from %s queued: restoring it is not supported yet",
+					printable(sender).c_str()));
+	}
+}
+
+} // namespace
+
+FileEntry *dump_unix_socket(DumpedFd &d)
+{
+	uint32_t ino = proc::socket_inode(d.target);
+	const proc::UnixSocket *s = ino ? kernel_socket(d.c, ino) : nullptr;
+	if (!s)
+		d.fail(format("the kernel does not list %s among its unix sockets", d.target.c_str()), ENOENT);
+	if (!s->name.empty() && s->name[0] != '\0' && s->name[0] != '/')
+		d.refuse(format("is a unix socket bound to the relative path %s: not supported yet", s->name.c_str()));
+	const proc::UnixSocket *peer = nullptr;
+	if (s->peer) {
+		if (!owns_socket(d.c, s->peer))
+			d.refuse(format("is a unix socket connected to socket:[%u] outside the process: not supported yet",
+					s->peer));
+		peer = kernel_socket(d.c, s->peer);
+		if (!peer || (peer->peer != s->ino && peer->name.empty()))
+			d.refuse(format("is a unix socket connected to socket:[%u], which has no name and is connected "
+					"elsewhere now: not supported yet",
+					s->peer));
+	} else if (s->state == TCP_ESTABLISHED && s->type != SOCK_DGRAM) {
+		if (const proc::UnixSocket *l = listener_of(d.c, s->ino)) {
+			if (s->wqueue)
+				d.refuse(format("is a unix socket waiting for %s to accept() it, with %u bytes sent: not "
+						"supported yet",
+						printable(l->name).c_str(), s->wqueue));
+		} else if (s->shutdown != 3) {
+			// A closed peer shuts both ways down: this one lives on
+			// elsewhere, a listener's connection not accepted yet.
+			d.refuse("is a unix socket connected to a listener outside the process: not supported yet");
+		}
+	}
+	for (uint32_t c : s->pending_conns)
+		if (!owns_socket(d.c, c))
+			d.refuse(format("is a unix socket listening on %s with a connection from outside the process "
+					"waiting for accept(): not supported yet",
+					printable(s->name).c_str()));
+
+	UnixSkEntry u = UNIX_SK_ENTRY__INIT;
+	u.ino = s->ino;
+	u.type = uint32_t(s->type);
+	u.state = uint32_t(s->state);
+	u.flags = d.flags;
+	if (!s->name.empty()) {
+		u.has_name = true;
+		uint8_t *name = d.c.arena.array<uint8_t>(s->name.size());
+		memcpy(name, s->name.data(), s->name.size());
+		u.name = {s->name.size(), name};
+	}
+	if (s->peer) {
+		u.has_peer = true;
+		u.peer = s->peer;
+	}
+	if (s->state == TCP_LISTEN) {
+		u.has_backlog = true;
+		u.backlog = s->wqueue;
+		u.n_pending = s->pending_conns.size();
+		u.pending = d.c.arena.array<uint32_t>(u.n_pending);
+		std::copy(s->pending_conns.begin(), s->pending_conns.end(), u.pending);
+	} else {
+		save_queue(d, *s, u);
+		if (s->type == SOCK_DGRAM)
+			check_senders(d, *s, peer, u);
+	}
+	u.shutdown = s->shutdown;
+	int v = 0;
+	socklen_t len = sizeof(v);
+	if (getsockopt(d.copy(), SOL_SOCKET, SO_SNDBUF, &v, &len) < 0)
+		d.fail("cannot read its SO_SNDBUF", errno);
+	u.sndbuf = uint32_t(v);
+	if (getsockopt(d.copy(), SOL_SOCKET, SO_RCVBUF, &v, &len) < 0)
+		d.fail("cannot read its SO_RCVBUF", errno);
+	u.rcvbuf = uint32_t(v);
+	if (getsockopt(d.copy(), SOL_SOCKET, SO_PASSCRED, &v, &len) < 0)
+		d.fail("cannot read its SO_PASSCRED", errno);
+	u.passcred = v != 0;
+
+	FileEntry f = FILE_ENTRY__INIT;
+	f.type = FILE_ENTRY__TYPE_T__UNIX_SK;
+	f.unix_sk = d.c.arena.make(u);
+	return d.c.arena.make(f);
+}
+
+// Every unix socket of files.img by inode, the FileDesc of each, and the
+// sockets one open step made for another (the other end of a pair, the two
+// ends of a connection made through a listener), waiting for their own.
+struct UnixSockets {
+	std::map<uint32_t, const UnixSkEntry *> entries;
+	std::map<uint32_t, const FileDesc *> descs;
+	std::map<uint32_t, UniqueFd> made;
+
+	const UnixSkEntry *find(uint32_t ino) const
+	{
+		auto it = entries.find(ino);
+		return it == entries.end() ? nullptr : it->second;
+	}
+};
+
+namespace {
+
+std::string name_of(const UnixSkEntry &u) { return u.has_name ? std::string(reinterpret_cast<const char *>(u.name.data), u.name.len) : ""; }
+
+sockaddr_un address(const std::string &name, socklen_t &len)
+{
+	sockaddr_un a = {};
+	a.sun_family = AF_UNIX;
+	if (name.size() > sizeof(a.sun_path))
+		throw Error(format("the name %s is longer than a unix socket's", printable(name).c_str()), ENAMETOOLONG);
+	name.copy(a.sun_path, name.size());
+	len = socklen_t(offsetof(sockaddr_un, sun_path) + name.size());
+	return a;
+}
+
+// A new socket of u's type, bound to u's name.  A path still there from
+// the dumped socket is the same socket file: it goes, and bind() makes it
+// again.
+UniqueFd make_socket(const UnixSkEntry &u)
+{
+	UniqueFd sk(socket(AF_UNIX, int(u.type) | SOCK_CLOEXEC, 0));
+	if (!sk)
+		throw Error("cannot make a unix socket", errno);
+	std::string name = name_of(u);
+	if (name.empty())
+		return sk;
+	socklen_t len;
+	sockaddr_un a = address(name, len);
+	struct stat st;
+	if (name[0] != '\0' && lstat(name.c_str(), &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			throw Error(format("cannot bind to %s: it is a file, not a socket", name.c_str()), EADDRINUSE);
+		if (unlink(name.c_str()) != 0)
+			throw Error(format("cannot remove the old socket file %s", name.c_str()), errno);
+	}
+	if (bind(sk.get(), reinterpret_cast<sockaddr *>(&a), len) != 0)
+		throw Error(format("cannot bind to %s", printable(name).c_str()), errno);
+	return sk;
+}
+
+void connect_to(int sk, const std::string &name)
+{
+	socklen_t len;
+	sockaddr_un a = address(name, len);
+	if (connect(sk, reinterpret_cast<sockaddr *>(&a), len) != 0)
+		throw Error(format("cannot connect to %s", printable(name).c_str()), errno);
+}
+
+void set_int(int sk, int opt, int v, const char *what)
+{
+	if (setsockopt(sk, SOL_SOCKET, opt, &v, sizeof(v)) != 0)
+		throw Error(format("cannot set %s to %d", what, v), errno);
+}
+
+// Room for what goes back in through sk: sending charges the sender.
+void make_room(int sk, const UnixSkEntry &to)
+{
+	size_t bytes = 0;
+	for (size_t i = 0; i < to.n_queue; i++)
+		bytes += to.queue[i]->data.len + 1024;
+	if (bytes)
+		set_int(sk, SO_SNDBUFFORCE, int(std::min<size_t>(bytes + (1 << 16), INT_MAX / 2)), "SO_SNDBUFFORCE");
+}
+
+// What `to` had received goes back in, sent through `via`; to_name is
+// where datagrams go when via is not connected to it.
+void put_back(int via, const UnixSkEntry &to, const std::string &to_name)
+{
+	for (size_t i = 0; i < to.n_queue; i++) {
+		const UnixQueuedEntry &q = *to.queue[i];
+		socklen_t len = 0;
+		sockaddr_un a = {};
+		if (!to_name.empty())
+			a = address(to_name, len);
+		size_t done = 0;
+		do { // once for an empty datagram
+			ssize_t n = sendto(via, q.data.data + done, q.data.len - done, MSG_DONTWAIT | MSG_NOSIGNAL,
+					   len ? reinterpret_cast<sockaddr *>(&a) : nullptr, len);
+			if (n < 0)
+				throw Error(format("cannot put back the %zu bytes socket:[%u] had received", q.data.len, to.ino),
+					    errno);
+			done += size_t(n);
+		} while (done < q.data.len);
+	}
+}
+
+// What is set once the queues are back: the buffers, SO_PASSCRED, shutdown
+// and the status flags.
+void finish_socket(int sk, const UnixSkEntry &u)
+{
+	set_int(sk, SO_SNDBUFFORCE, int(u.sndbuf / 2), "SO_SNDBUF");
+	set_int(sk, SO_RCVBUFFORCE, int(u.rcvbuf / 2), "SO_RCVBUF");
+	set_int(sk, SO_PASSCRED, u.passcred, "SO_PASSCRED");
+	if ((u.shutdown & 1) && shutdown(sk, SHUT_RD) != 0 && errno != ENOTCONN)
+		throw Error("cannot shut down its receiving side", errno);
+	if ((u.shutdown & 2) && shutdown(sk, SHUT_WR) != 0 && errno != ENOTCONN)
+		throw Error("cannot shut down its sending side", errno);
+	set_status_flags(sk, u.flags);
+}
+
+// The two ends of a connection, each with what it had received.
+void fill_connection(int a, const UnixSkEntry &ua, int b, const UnixSkEntry &ub)
+{
+	make_room(b, ua);
+	make_room(a, ub);
+	put_back(b, ua, "");
+	put_back(a, ub, "");
+	finish_socket(a, ua);
+	finish_socket(b, ub);
+}
+
+class UnixSk : public FileDesc {
+public:
+	UnixSk(const FileEntry &e, std::shared_ptr<UnixSockets> all) : FileDesc(e), all_(std::move(all)) {}
+
+	Step open(FdinfoEngine &engine) override
+	{
+		const UnixSkEntry &u = *entry.unix_sk;
+		if (auto it = all_->made.find(u.ino); it != all_->made.end()) {
+			int sk = it->second.release();
+			all_->made.erase(it);
+			engine.hand_out(*this, sk);
+			return Step::Done;
+		}
+		if (u.state == TCP_LISTEN)
+			return listen_with_connections(engine, u);
+		const UnixSkEntry *peer = u.has_peer ? all_->find(u.peer) : nullptr;
+		if (peer && peer->has_peer && peer->peer == u.ino) {
+			if (const UnixSkEntry *l = listener_for(u, *peer)) {
+				waiting_ = format("the listener socket:[%u], which connects it", l->ino);
+				return Step::NotYet;
+			}
+			return pair(engine, u, peer);
+		}
+		if (u.type != SOCK_DGRAM && u.state == TCP_ESTABLISHED && !peer) {
+			if (const UnixSkEntry *l = pending_in(u.ino)) {
+				waiting_ = format("the listener socket:[%u], which connects it", l->ino);
+				return Step::NotYet;
+			}
+			return pair(engine, u, nullptr); // its peer has gone
+		}
+		return datagram_or_unconnected(engine, u, peer);
+	}
+
+	std::string waits_for() const override { return waiting_; }
+
+private:
+	const UnixSkEntry *listener_for(const UnixSkEntry &a, const UnixSkEntry &b) const
+	{
+		for (const auto &[ino, l] : all_->entries)
+			if (l->state == TCP_LISTEN && l->type == a.type && l->has_name &&
+			    (name_of(*l) == name_of(a) || name_of(*l) == name_of(b)))
+				return l;
+		return nullptr;
+	}
+
+	const UnixSkEntry *pending_in(uint32_t ino) const
+	{
+		for (const auto &[i, l] : all_->entries)
+			if (std::find(l->pending, l->pending + l->n_pending, ino) != l->pending + l->n_pending)
+				return l;
+		return nullptr;
+	}
+
+	// A socketpair; without a peer, a connection whose other end has gone:
+	// that end closes once what it had sent is back.
+	Step pair(FdinfoEngine &engine, const UnixSkEntry &u, const UnixSkEntry *peer)
+	{
+		int sv[2];
+		if (socketpair(AF_UNIX, int(u.type) | SOCK_CLOEXEC, 0, sv) != 0)
+			throw Error("cannot make a socket pair", errno);
+		UniqueFd mine(engine.park(sv[0])), other(engine.park(sv[1]));
+		if (peer) {
+			fill_connection(mine.get(), u, other.get(), *peer);
+			all_->made[peer->ino] = std::move(other);
+		} else {
+			make_room(other.get(), u);
+			put_back(other.get(), u, "");
+			other.reset();
+			finish_socket(mine.get(), u);
+		}
+		engine.hand_out(*this, mine.release());
+		return Step::Done;
+	}
+
+	// The listener, then the connections made through it: those accepted
+	// already first (accept() takes them in order), then those waiting.
+	Step listen_with_connections(FdinfoEngine &engine, const UnixSkEntry &u)
+	{
+		UniqueFd l(engine.park(make_socket(u).release()));
+		if (listen(l.get(), int(u.backlog)) != 0)
+			throw Error(format("cannot listen with a backlog of %u", u.backlog), errno);
+		std::string name = name_of(u);
+		for (const auto &[ino, a] : all_->entries) {
+			const UnixSkEntry *c = a->has_peer ? all_->find(a->peer) : nullptr;
+			if (a->state != TCP_ESTABLISHED || a->type != u.type || name_of(*a) != name || !c ||
+			    !c->has_peer || c->peer != ino)
+				continue;
+			UniqueFd client(engine.park(make_socket(*c).release()));
+			connect_to(client.get(), name);
+			UniqueFd accepted(accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC));
+			if (!accepted)
+				throw Error(format("cannot accept the connection of socket:[%u]", c->ino), errno);
+			accepted.reset(engine.park(accepted.release()));
+			fill_connection(accepted.get(), *a, client.get(), *c);
+			all_->made[a->ino] = std::move(accepted);
+			all_->made[c->ino] = std::move(client);
+		}
+		for (size_t i = 0; i < u.n_pending; i++) {
+			const UnixSkEntry *c = all_->find(u.pending[i]);
+			if (!c)
+				throw Error(format("socket:[%u], waiting for accept(), is not in the images", u.pending[i]), ENOENT);
+			UniqueFd client(engine.park(make_socket(*c).release()));
+			connect_to(client.get(), name);
+			finish_socket(client.get(), *c);
+			all_->made[c->ino] = std::move(client);
+		}
+		finish_socket(l.get(), u);
+		engine.hand_out(*this, l.release());
+		return Step::Done;
+	}
+
+	// Bound or not, connected one way or not: datagrams from sockets
+	// without a name go back in before it connects (a connected datagram
+	// socket takes datagrams from its peer only).
+	Step datagram_or_unconnected(FdinfoEngine &engine, const UnixSkEntry &u, const UnixSkEntry *peer)
+	{
+		if (!made_) {
+			made_.reset(engine.park(make_socket(u).release()));
+			if (u.n_queue) {
+				UniqueFd sender(socket(AF_UNIX, int(u.type) | SOCK_CLOEXEC, 0));
+				if (!sender)
+					throw Error("cannot make a unix socket", errno);
+				make_room(sender.get(), u);
+				put_back(sender.get(), u, name_of(u));
+			}
+		}
+		if (u.has_peer) {
+			auto d = all_->descs.find(u.peer);
+			if (!peer || d == all_->descs.end())
+				throw Error(format("it is connected to socket:[%u], which is not in the images", u.peer), ENOENT);
+			if (!d->second->done) {
+				waiting_ = format("socket:[%u] to be bound, to connect to it", u.peer);
+				return Step::NotYet;
+			}
+			connect_to(made_.get(), name_of(*peer));
+		}
+		finish_socket(made_.get(), u);
+		engine.hand_out(*this, made_.release());
+		return Step::Done;
+	}
+
+	std::shared_ptr<UnixSockets> all_;
+	UniqueFd made_;
+	std::string waiting_;
+};
+
+} // namespace
+
+std::unique_ptr<FileDesc> unix_socket_desc(const FileEntry &e, std::shared_ptr<UnixSockets> &all)
+{
+	if (!all)
+		all = std::make_shared<UnixSockets>();
+	auto desc = std::make_unique<UnixSk>(e, all);
+	all->entries[e.unix_sk->ino] = e.unix_sk;
+	all->descs[e.unix_sk->ino] = desc.get();
+	return desc;
+}
+
+} // namespace criu
