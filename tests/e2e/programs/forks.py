@@ -1,5 +1,6 @@
 """A python3 program with worker processes (os.fork: multiprocessing's
-Process keeps a pipe to each worker, and pipes are not restored yet).
+Process keeps a pipe to each worker, and a pipe that two processes share
+is not restored yet).
 Each worker keeps computing and checks its result; the parent reads their
 verdicts, their exit statuses, after SIGTERM: the e2e contract of e2e.h."""
 import os
@@ -15,27 +16,39 @@ def on_term(sig, frame):
     stop = True
 
 
-def work(k):
-    """Sums k * n for n = 1, 2, ... until SIGTERM; True if the sum is right."""
+def work(k, data):
+    """Sums k * n for n = 1, 2, ... until SIGTERM; True if the sum is right
+    and data, a MiB of the process's own, is as it was made."""
     total, n = 0, 0
-    data = bytearray(range(256)) * 4096  # a MiB of its own to check
     while not stop:
         n += 1
         total += k * n
     return total == k * n * (n + 1) // 2 and data == bytearray(range(256)) * 4096
 
 
+def worker(k):
+    data = bytearray(range(256)) * 4096
+    os.kill(os.getppid(), signal.SIGRTMIN)  # ready: queued, one per worker
+    os._exit(0 if work(k, data) else 1)
+
+
 signal.signal(signal.SIGTERM, on_term)
+# Ready when every worker has made its memory, before the runner looks.
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGRTMIN})
 workers = []
 for k in (2, 3, 7):
     pid = os.fork()
     if pid == 0:
-        os._exit(0 if work(k) else 1)
+        worker(k)
     workers.append(pid)
+data = bytearray(range(256)) * 4096
+for _ in workers:
+    if not signal.sigtimedwait({signal.SIGRTMIN}, 10):
+        sys.exit("the workers are not ready")
 with open(args["--pidfile"] + ".tmp", "w") as f:
     f.write(f"{os.getpid()}\n")
 os.rename(args["--pidfile"] + ".tmp", args["--pidfile"])
-mine = work(11)
+mine = work(11, data)
 bad = []
 for pid in workers:
     os.kill(pid, signal.SIGTERM)
