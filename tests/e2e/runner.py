@@ -206,6 +206,22 @@ def compare_tree(before, after, churn=False):
         raise Failure("\n".join(problems))
 
 
+def settled(take, churn):
+    """A look at the tree that a second one, a moment later, agrees with: a
+    program that has just written its pid file may not have put back yet
+    what it used for that (bash restores its stdout after the redirection)."""
+    seen = take()
+    for _ in range(100):
+        time.sleep(0.01)
+        again = take()
+        try:
+            compare_tree(seen, again, churn)
+            return again
+        except Failure:
+            seen = again
+    raise Failure("what the program shows does not settle after it wrote its pid file")
+
+
 def wait_for(predicate, what, timeout=10):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -297,7 +313,7 @@ def run(args):
         # A complete line: a shell writes the file in two steps (create, write).
         wait_for(lambda: os.path.exists(pidfile) and read(pidfile).endswith("\n"), "the program to be ready")
         pid = int(read(pidfile))
-        before = outside_tree(pid, args.sigchld_busy, not args.children_churn)
+        before = settled(lambda: outside_tree(pid, args.sigchld_busy, not args.children_churn), args.threads_churn)
         dump = ["dump", "-t", str(pid), "-D", "images", "-o", "dump.log"]
         if args.mode == "leave-running":
             dump.append("-R")
