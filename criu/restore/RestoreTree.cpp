@@ -344,7 +344,7 @@ void TreeRestorer::ask(pid_t pid, uint32_t op, int32_t arg, int32_t index)
 		close(pidfd);
 	if (child < 0)
 		throw Error(format("pid %d: cannot take the socket of its child %d", pid, arg), err);
-	made_.push_back({arg, child, index, pid});
+	made_.push_back({arg, child, index});
 	ask(pid, TreeCommand::Close, r.fd);
 }
 
@@ -372,7 +372,7 @@ void TreeRestorer::make(pid_t creator, pid_t pid, int index)
 		serve(tree_, dir_, index, sv[1]);
 	}
 	close(sv[1]);
-	made_.push_back({pid, sv[0], index, 0});
+	made_.push_back({pid, sv[0], index});
 }
 
 // Parents before children: each made by its parent, or by the helper of

@@ -48,7 +48,6 @@ private:
 		pid_t pid;
 		int channel;    // criu's end of its socket
 		int index;      // in tree.procs; -1: a helper
-		pid_t creator;  // its parent when made; 0: criu
 	};
 
 	void make(pid_t creator, pid_t pid, int index); // creator 0: criu
