@@ -346,11 +346,12 @@ def run(args):
             raise Failure(f"the program says: {verdict}")
         tree = []  # all ended, and reaped by their parents: the pids are no longer theirs
     finally:
+        # A program that failed a check must not run on, nor any process of
+        # its tree (the one it has, if it never got to be dumped).
         if prog.poll() is None:
+            tree = tree or tree_of(prog.pid)[1:]
             prog.kill()
             prog.wait()
-        # A program that failed a check must not run on, nor any process of
-        # its tree.
         for p in tree:
             if os.path.exists(f"/proc/{p}"):
                 os.kill(p, signal.SIGKILL)
