@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include <compel/error.hpp>
 
@@ -30,6 +31,8 @@ void check_supported(pid_t pid, const proc::Status &st, const proc::Stat &stat)
 			      st.threads - 1));
 	if (st.nspid.size() > 1)
 		refuse("lives in a child pid namespace: not supported yet");
+	if (pid == getpid())
+		refuse("is this criu, which cannot dump itself: run criu from outside the tree", EPERM);
 }
 
 // The children of every thread of pid (a child's parent is the thread

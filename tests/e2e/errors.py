@@ -3,8 +3,8 @@
 
   errors.py --criu CRIU --workdir DIR --bin DIR_OF_TEST_PROGRAMS
 
-Dump: a pid that does not exist, a kernel thread, a process whose main thread
-has ended while another runs, a process with a TCP socket (it must go on
+Dump: a pid that does not exist, a kernel thread, a tree that holds criu itself, a
+process whose main thread has ended while another runs, a process with a TCP socket (it must go on
 unchanged, with nothing of criu left in it).
 Restore: truncated, corrupted and wrong-version images, a missing pages
 image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use,
@@ -85,6 +85,10 @@ def dump_errors(c, work):
                      f"pid {free} does not exist")
     c.expect_failure("dump of a kernel thread", c.criu("dump", "-t", "2", "-D", f"{work}/none"),
                      "pid 2 is a kernel thread")
+
+    res = subprocess.run(["bash", "-c", '"$0" dump -t $$ -D "$1"; exit $?', c.args.criu, f"{work}/self"],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    c.expect_failure("dump of a tree that holds criu itself", res, "is this criu, which cannot dump itself")
 
     lwork = f"{work}/leaderless"
     prog, pid = c.start("leaderless", lwork)
