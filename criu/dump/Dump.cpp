@@ -1,8 +1,6 @@
 #include "Dump.h"
 
 #include <csignal>
-#include <filesystem>
-#include <fstream>
 #include <sys/utsname.h>
 #include <ctime>
 #include <unistd.h>
@@ -10,6 +8,7 @@
 #include <compel/error.hpp>
 
 #include "DumpContext.h"
+#include "DumpTree.h"
 #include "Infection.h"
 #include "Log.h"
 #include "Proc.h"
@@ -54,27 +53,15 @@ uint32_t FileTable::add(FileEntry *entry)
 
 namespace {
 
-// What this criu cannot dump yet is refused before the process is touched.
-void check_supported(pid_t pid, const proc::Status &st)
+// An image of the whole tree.
+void write_image(DumpShared &s, ImagesDir &dir, ImageKind kind, const std::string &name,
+		 const std::vector<const ProtobufCMessage *> &entries)
 {
-	auto refuse = [pid](const std::string &why, int err = ENOTSUP) {
-		throw Error::described(format("pid %d ", pid) + why, err);
-	};
-	if (st.kernel_thread)
-		refuse("is a kernel thread: there is nothing of it to dump", EPERM);
-	if (st.threads > 1 && proc::read_stat(pid).state == 'Z')
-		refuse(format("has ended its main thread (pthread_exit) while %d other threads run: not supported yet",
-			      st.threads - 1));
-	std::error_code gone; // then seizing it fails, and says so
-	for (const auto &task : std::filesystem::directory_iterator(format("/proc/%d/task", pid), gone)) {
-		std::ifstream children(task.path() / "children");
-		std::string kids;
-		std::getline(children, kids);
-		if (!kids.empty())
-			refuse("has child processes (" + kids + "): process trees are not supported yet");
-	}
-	if (st.nspid.size() > 1)
-		refuse("lives in a child pid namespace: not supported yet");
+	ImageWriter w(dir.fd(), dir.path(), kind, name);
+	s.written.push_back(name);
+	for (const ProtobufCMessage *m : entries)
+		w.write(m);
+	w.commit();
 }
 
 // What only the process can tell, and its pages; the parasite is gone
@@ -100,69 +87,96 @@ dump_misc run_parasite(DumpContext &c, const std::vector<proc::PosixTimer> &time
 	return out;
 }
 
-void write_inventory_and_pstree(DumpContext &c, const proc::Stat &stat, const proc::Status &st)
+NsPid *ns_pid(Arena &arena, pid_t pid)
 {
-	NsPid pid = NS_PID__INIT;
-	pid.n_levels = st.nspid.size();
-	pid.levels = c.arena.array<uint32_t>(pid.n_levels);
-	for (size_t i = 0; i < pid.n_levels; i++)
-		pid.levels[i] = uint32_t(st.nspid[i]);
+	NsPid p = NS_PID__INIT;
+	p.n_levels = 1;
+	p.levels = arena.array<uint32_t>(1);
+	p.levels[0] = uint32_t(pid);
+	return arena.make(p);
+}
 
+void write_inventory(DumpShared &s, ImagesDir &dir, const TreeProcess &root)
+{
 	utsname u;
 	uname(&u);
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	inv.format_version = kFormatVersion;
-	inv.tool_version = c.arena.str(PROJECT_VERSION);
-	inv.root_pid = &pid;
-	inv.arch = c.task.arch().id();
+	inv.tool_version = s.arena.str(PROJECT_VERSION);
+	inv.root_pid = ns_pid(s.arena, root.pid);
+	inv.arch = root.task->arch().id();
 	inv.page_size = uint32_t(sysconf(_SC_PAGESIZE));
-	inv.kernel = c.arena.str(u.release);
+	inv.kernel = s.arena.str(u.release);
 	inv.has_dump_time = true;
 	inv.dump_time = uint64_t(time(nullptr));
-	c.write_image(ImageKind::Inventory, "inventory.img", {&inv.base});
-
-	PstreeEntry p = PSTREE_ENTRY__INIT;
-	p.pid = &pid;
-	p.ppid = 0;
-	p.pgid = uint32_t(stat.pgid);
-	p.sid = uint32_t(stat.sid);
-	// The leader first; every thread has one pid level, as the process.
-	std::vector<pid_t> tids = c.task.tids();
-	p.n_threads = tids.size();
-	p.threads = c.arena.array<NsPid *>(tids.size());
-	p.threads[0] = &pid;
-	for (size_t i = 1; i < tids.size(); i++) {
-		NsPid t = NS_PID__INIT;
-		t.n_levels = 1;
-		t.levels = c.arena.array<uint32_t>(1);
-		t.levels[0] = uint32_t(tids[i]);
-		p.threads[i] = c.arena.make(t);
-	}
-	c.write_image(ImageKind::Pstree, "pstree.img", {&p.base});
+	write_image(s, dir, ImageKind::Inventory, "inventory.img", {&inv.base});
 }
 
-void write_files(DumpContext &c)
+// One entry per process, parents first; the root's parent is outside the
+// dump (0).
+void write_pstree(DumpShared &s, ImagesDir &dir, const std::vector<TreeProcess> &procs)
 {
 	std::vector<const ProtobufCMessage *> entries;
-	for (FileEntry *f : c.files.entries())
-		entries.push_back(&f->base);
-	c.write_image(ImageKind::Files, "files.img", entries);
+	for (const TreeProcess &t : procs) {
+		PstreeEntry p = PSTREE_ENTRY__INIT;
+		p.pid = ns_pid(s.arena, t.pid);
+		p.ppid = &t == &procs.front() ? 0 : uint32_t(t.stat.ppid);
+		p.pgid = uint32_t(t.stat.pgid);
+		p.sid = uint32_t(t.stat.sid);
+		// The leader first; every thread has one pid level, as the process.
+		std::vector<pid_t> tids = t.task ? t.task->tids() : std::vector<pid_t>{t.pid};
+		p.n_threads = tids.size();
+		p.threads = s.arena.array<NsPid *>(tids.size());
+		for (size_t i = 0; i < tids.size(); i++)
+			p.threads[i] = ns_pid(s.arena, tids[i]);
+		if (t.zombie()) {
+			p.has_zombie_status = true;
+			p.zombie_status = uint32_t(t.stat.exit_code);
+			p.zombie_comm = s.arena.str(t.stat.comm);
+		}
+		entries.push_back(&s.arena.make(p)->base);
+	}
+	write_image(s, dir, ImageKind::Pstree, "pstree.img", entries);
 }
 
-// After a good dump: what the user asked to happen to the process.
-void finish(const Options &opts, std::unique_ptr<compel::core::Task> task, pid_t pid)
+void write_files(DumpShared &s, ImagesDir &dir)
 {
-	if (opts.leave_running) {
-		task->detach();
-	} else if (opts.leave_stopped) {
-		// Queued while still seized: it takes effect when the task goes.
-		if (kill(pid, SIGSTOP) != 0)
-			throw Error(format("pid %d: cannot stop it", pid), errno);
-		task->detach();
-	} else {
-		if (kill(pid, SIGKILL) != 0)
-			throw Error(format("pid %d: cannot kill it after the dump", pid), errno);
-		task->abandon();
+	std::vector<const ProtobufCMessage *> entries;
+	for (FileEntry *f : s.files.entries())
+		entries.push_back(&f->base);
+	write_image(s, dir, ImageKind::Files, "files.img", entries);
+}
+
+// Everything of one live process: memory, a core per thread, files, fs.
+void dump_process(const Options &opts, ImagesDir &dir, DumpShared &s, compel::core::Task &task)
+{
+	DumpContext c(opts, dir, task, s);
+	MmEntry *mm = collect_mm(c);
+	std::map<pid_t, ThreadMisc> threads;
+	dump_misc misc = run_parasite(c, proc::read_timers(c.pid), *mm, threads);
+	dump_files(c);
+	c.write_image(ImageKind::Mm, format("mm-%d.img", c.pid), {&mm->base});
+	dump_core(c, misc, threads);
+}
+
+// After a good dump: what the user asked to happen to the processes.
+void finish(const Options &opts, std::vector<TreeProcess> &procs)
+{
+	for (TreeProcess &p : procs) {
+		if (p.zombie())
+			continue;
+		if (opts.leave_running) {
+			p.task->detach();
+		} else if (opts.leave_stopped) {
+			// Queued while still seized: it takes effect when the task goes.
+			if (kill(p.pid, SIGSTOP) != 0)
+				throw Error(format("pid %d: cannot stop it", p.pid), errno);
+			p.task->detach();
+		} else {
+			if (kill(p.pid, SIGKILL) != 0)
+				throw Error(format("pid %d: cannot kill it after the dump", p.pid), errno);
+			p.task->abandon();
+		}
 	}
 }
 
@@ -175,39 +189,37 @@ void dump(const Options &opts)
 	pid_t pid = opts.tree;
 	if (kill(pid, 0) != 0 && errno == ESRCH)
 		throw Error::described(format("pid %d does not exist", pid), ESRCH);
-	proc::Status st = proc::read_status(pid);
-	check_supported(pid, st);
 	ImagesDir dir(opts.images_dir, true);
 
-	LOG_INFO("Seizing pid %d", pid);
+	LOG_INFO("Seizing the tree of pid %d", pid);
 	uint64_t start = monotonic_us();
-	std::unique_ptr<compel::core::Task> task = compel::core::Task::seize(pid, 0);
+	DumpTree tree(pid);
+	std::vector<TreeProcess> &procs = tree.processes();
 	uint64_t frozen = monotonic_us();
-	DumpContext c{opts, dir, *task, pid, {}, {}, {}, {}, {}};
+	DumpShared s;
 	try {
-		proc::Stat stat = proc::read_stat(pid);
-		MmEntry *mm = collect_mm(c);
-		std::map<pid_t, ThreadMisc> threads;
-		dump_misc misc = run_parasite(c, proc::read_timers(pid), *mm, threads);
-		dump_files(c);
-		c.write_image(ImageKind::Mm, format("mm-%d.img", pid), {&mm->base});
-		dump_core(c, misc, threads);
-		write_files(c);
-		write_inventory_and_pstree(c, stat, st);
+		for (TreeProcess &p : procs)
+			if (!p.zombie())
+				dump_process(opts, dir, s, *p.task);
+		write_files(s, dir);
+		write_inventory(s, dir, procs.front());
+		write_pstree(s, dir, procs);
 	} catch (const Error &) {
-		for (const auto &name : c.written)
+		for (const auto &name : s.written)
 			dir.remove(name);
-		task->detach(); // the process goes on as before
+		for (TreeProcess &p : procs)
+			if (!p.zombie())
+				p.task->detach(); // the process goes on as before
 		throw;
 	}
-	LOG_INFO("Dumped pid %d into %s", pid, dir.path().c_str());
-	finish(opts, std::move(task), pid);
+	LOG_INFO("Dumped %zu processes of pid %d into %s", procs.size(), pid, dir.path().c_str());
+	finish(opts, procs);
 
 	DumpStatsEntry ds = DUMP_STATS_ENTRY__INIT;
 	ds.freezing_time = frozen - start;
 	ds.frozen_time = monotonic_us() - frozen;
-	ds.memdump_time = c.pages.time_us;
-	ds.pages_scanned = c.pages.scanned, ds.pages_zero = c.pages.zero, ds.pages_written = c.pages.written;
+	ds.memdump_time = s.pages.time_us;
+	ds.pages_scanned = s.pages.scanned, ds.pages_zero = s.pages.zero, ds.pages_written = s.pages.written;
 	StatsEntry stats = STATS_ENTRY__INIT;
 	stats.dump = &ds;
 	write_stats(dir, stats);

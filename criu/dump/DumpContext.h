@@ -37,28 +37,47 @@ private:
 	std::vector<FileEntry *> entries_;
 };
 
-// What the parts of a dump share: the task, where images go, and the
-// memory their messages point into.
+// What the dumps of all processes of a tree share: the memory their
+// messages point into, the files (files.img lists every process's), what
+// was written, and the counts for stats-dump.img.
+struct DumpShared {
+	Arena arena;
+	FileTable files;
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> inode_ids;
+	std::map<uint32_t, pid_t> inode_owner;
+	std::vector<std::string> written; // image files made so far, removed if the dump fails
+	struct PageCounts {
+		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;
+	} pages;
+};
+
+// What the parts of one process's dump share: the task, where images go,
+// and the tree's shared state.
 struct DumpContext {
+	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, DumpShared &s)
+		: opts(o), dir(d), task(t), pid(t.pid()), arena(s.arena), files(s.files), inode_ids(s.inode_ids),
+		  inode_owner(s.inode_owner), written(s.written), pages(s.pages)
+	{
+	}
+
 	const Options &opts;
 	ImagesDir &dir;
 	compel::core::Task &task;
 	pid_t pid;
-	Arena arena;
-	FileTable files;
+	Arena &arena;
+	FileTable &files;
 	// Small ids of inodes that several files share (pipes, memfds), by
-	// st_dev and st_ino.
-	std::map<std::pair<uint64_t, uint64_t>, uint32_t> inode_ids;
+	// st_dev and st_ino: the tree's.
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &inode_ids;
+	std::map<uint32_t, pid_t> &inode_owner; // which process an inode id was first seen in
 	// Descriptors in flight in the process's unix sockets, received by
 	// criu (MSG_PEEK); dump_files() gives each its file id in entry.
 	std::vector<InFlight> in_flight;
 	// The kernel's unix sockets, and those of the process, read at its first.
 	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
 	std::optional<std::set<uint32_t>> own_sockets;
-	std::vector<std::string> written; // image files made so far, removed if the dump fails
-	struct {
-		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;
-	} pages; // for stats-dump.img
+	std::vector<std::string> &written;
+	DumpShared::PageCounts &pages;
 
 	// Fails the dump with a message naming the process and what is wrong.
 	[[noreturn]] void fail(const std::string &what, int err = EINVAL) const;

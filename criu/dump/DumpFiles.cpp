@@ -166,9 +166,11 @@ FileEntry *describe(DumpContext &c, DumpedFd &d)
 		f = dump_tty(d);
 	else if (S_ISFIFO(st.st_mode))
 		f = dump_pipe(d);
-	else if (S_ISSOCK(st.st_mode) && socket_domain(d) == AF_UNIX)
+	else if (S_ISSOCK(st.st_mode) && socket_domain(d) == AF_UNIX) {
+		bool first;
+		d.inode_id(first); // refused if another process of the tree has it too
 		f = dump_unix_socket(d);
-	else if (info.eventfd)
+	} else if (info.eventfd)
 		f = dump_eventfd(d);
 	else if (info.signalfd)
 		f = dump_signalfd(d);

@@ -109,9 +109,10 @@ class PageDumper {
 public:
 	PageDumper(DumpContext &c, compel::core::Infection &inf)
 		: c_(c), inf_(inf), args_(static_cast<union dump_args *>(inf.args())->pages),
-		  pages_(c.dir.fd(), c.dir.path(), ImageKind::Pages, "pages-1.img")
+		  pages_(c.dir.fd(), c.dir.path(), ImageKind::Pages, format("pages-%d.img", c.pid))
 	{
-		c.written.push_back("pages-1.img");
+		// One pages image per process, named by its pid.
+		c.written.push_back(format("pages-%d.img", c.pid));
 		pagemap_ = open(format("/proc/%d/pagemap", c.pid).c_str(), O_RDONLY | O_CLOEXEC);
 		if (pagemap_ < 0)
 			c.fail("cannot open /proc/PID/pagemap", errno);
@@ -159,10 +160,10 @@ public:
 	{
 		flush();
 		PagemapHead h = PAGEMAP_HEAD__INIT;
-		h.pages_id = 1;
+		h.pages_id = uint32_t(c_.pid);
 		entries.insert(entries.begin(), &c_.arena.make(h)->base);
 		pages_.commit();
-		c_.pages.scanned = dumped_ + zero_, c_.pages.zero = zero_, c_.pages.written = dumped_;
+		c_.pages.scanned += dumped_ + zero_, c_.pages.zero += zero_, c_.pages.written += dumped_;
 		LOG_INFO("pid %d: %llu pages dumped, %llu zero pages skipped", c_.pid, (unsigned long long)dumped_,
 			 (unsigned long long)zero_);
 	}
@@ -320,7 +321,7 @@ void dump_memory(DumpContext &c, compel::core::Infection &inf, const MmEntry &mm
 			pages.dump(*mm.vmas[i]);
 	pages.finish();
 	c.write_image(ImageKind::Pagemap, format("pagemap-%d.img", c.pid), pages.entries);
-	c.pages.time_us = monotonic_us() - start;
+	c.pages.time_us += monotonic_us() - start;
 }
 
 } // namespace criu

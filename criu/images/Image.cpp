@@ -131,12 +131,17 @@ void ImageWriter::commit()
 	write_all(fd_, buf_.data(), buf_.size(), dir_ + "/" + name_);
 	buf_.clear();
 	if (close(fd_) != 0) {
+		int err = errno;
 		fd_ = -1;
-		throw Error("cannot write " + dir_ + "/" + name_, errno);
+		unlinkat(dirfd_, tmp_.c_str(), 0);
+		throw Error("cannot write " + dir_ + "/" + name_, err);
 	}
 	fd_ = -1;
-	if (renameat(dirfd_, tmp_.c_str(), dirfd_, name_.c_str()) != 0)
-		throw Error("cannot create " + dir_ + "/" + name_, errno);
+	if (renameat(dirfd_, tmp_.c_str(), dirfd_, name_.c_str()) != 0) {
+		int err = errno;
+		unlinkat(dirfd_, tmp_.c_str(), 0); // nothing half-made stays
+		throw Error("cannot create " + dir_ + "/" + name_, err);
+	}
 }
 
 ImageReader::ImageReader(int dirfd, const std::string &dir, ImageKind kind, const std::string &file_name)

@@ -81,6 +81,7 @@ Stat read_stat(pid_t pid)
 	st.arg_end = field(49);
 	st.env_start = field(50);
 	st.env_end = field(51);
+	st.exit_code = int(field(52));
 	return st;
 }
 

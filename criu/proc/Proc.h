@@ -15,6 +15,7 @@ struct Stat {
 	pid_t ppid = 0, pgid = 0, sid = 0;
 	uint32_t tty_nr = 0; // the controlling terminal's device number (kernel encoding), 0 for none
 	int exit_signal = 0;
+	int exit_code = 0; // a zombie's wait status, as waitpid() would give it
 	uint64_t start_code = 0, end_code = 0, start_stack = 0;
 	uint64_t start_data = 0, end_data = 0, start_brk = 0;
 	uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;

@@ -198,14 +198,14 @@ void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes
 
 // Sockets name each other by inode: every name must be a unix socket of the
 // images, and each inode one socket.
-void check_unix_sockets(const RestoreImages &img)
+void check_unix_sockets(const RestoreTree &tree)
 {
 	std::map<uint32_t, const UnixSkEntry *> by_ino;
-	for (auto &f : img.files)
+	for (auto &f : tree.files)
 		if (f->unix_sk && !by_ino.emplace(f->unix_sk->ino, f->unix_sk).second)
 			bad("files.img", format("file %u: unix_sk.ino %u is also another socket's", f->id, f->unix_sk->ino));
 	std::set<uint32_t> ids;
-	for (auto &f : img.files)
+	for (auto &f : tree.files)
 		ids.insert(f->id);
 	for (const auto &[ino, u] : by_ino) {
 		for (size_t i = 0; i < u->n_queue; i++)
@@ -222,15 +222,19 @@ void check_unix_sockets(const RestoreImages &img)
 	}
 }
 
-void check_files(RestoreImages &img)
+void index_files(RestoreTree &tree, std::map<uint32_t, FileEntry *> &by_id)
 {
 	std::map<uint32_t, const FileEntry *> pipes; // the entry with each pipe's size and bytes
-	for (auto &f : img.files) {
-		if (f->id == 0 || img.files_by_id.count(f->id))
+	for (auto &f : tree.files) {
+		if (f->id == 0 || by_id.count(f->id))
 			bad("files.img", format("file id %u is invalid or listed twice", f->id));
 		check_file(*f, pipes);
-		img.files_by_id[f->id] = &*f;
+		by_id[f->id] = &*f;
 	}
+}
+
+void check_files(RestoreImages &img)
+{
 	std::set<uint32_t> fds;
 	for (auto &d : img.fdinfo) {
 		if (!img.files_by_id.count(d->id))
@@ -238,11 +242,13 @@ void check_files(RestoreImages &img)
 		if (!fds.insert(d->fd).second)
 			bad(format("fdinfo-%d.img", img.pid), format("fd %u is listed twice", d->fd));
 	}
-	for (auto &f : img.files)
-		for (size_t i = 0; f->epoll && i < f->epoll->n_targets; i++)
-			if (!fds.count(f->epoll->targets[i]->fd))
-				bad("files.img", format("file %u: epoll.targets[%zu].fd %u is not a descriptor of the process", f->id,
-							i, f->epoll->targets[i]->fd));
+	for (auto &d : img.fdinfo) {
+		const FileEntry &f = img.file(d->id);
+		for (size_t i = 0; f.epoll && i < f.epoll->n_targets; i++)
+			if (!fds.count(f.epoll->targets[i]->fd))
+				bad("files.img", format("file %u: epoll.targets[%zu].fd %u is not a descriptor of pid %d", f.id,
+							i, f.epoll->targets[i]->fd, img.pid));
+	}
 	for (uint32_t id : {img.fs->cwd_id, img.fs->root_id})
 		if (!img.files_by_id.count(id) || !img.file(id).reg)
 			bad(format("fs-%d.img", img.pid), format("directory file %u is missing", id));
@@ -344,11 +350,11 @@ void check_threads(ImageReader &r, const PstreeEntry &p)
 }
 
 // core-<tid>.img: every thread's state, and the process's in the leader's.
-Unpacked<CoreEntry> read_core(const ImagesDir &dir, const RestoreImages &img, pid_t tid)
+Unpacked<CoreEntry> read_core(const ImagesDir &dir, const InventoryEntry &inv, pid_t pid, pid_t tid)
 {
 	ImageReader r(dir.fd(), dir.path(), ImageKind::Core, format("core-%d.img", tid));
 	Unpacked<CoreEntry> core = r.expect<CoreEntry>(&core_entry__descriptor);
-	bool leader = tid == img.pid;
+	bool leader = tid == pid;
 	if (core->tid != uint32_t(tid))
 		r.fail(format("tid: %u, but the file is named for thread %d", core->tid, tid));
 	if (!core->thread || (leader && (!core->task || !core->task->creds)))
@@ -357,42 +363,44 @@ Unpacked<CoreEntry> read_core(const ImagesDir &dir, const RestoreImages &img, pi
 		r.fail("task: a thread other than the leader holds the process's state");
 	if (!leader && !core->thread->name)
 		r.fail("thread.name: missing");
-	if (core->arch != img.inventory->arch)
+	if (core->arch != inv.arch)
 		r.fail(format("holds a thread of arch %u, but inventory.img says the tasks are of arch %u", core->arch,
-			      img.inventory->arch));
+			      inv.arch));
 	return core;
 }
 
-} // namespace
-
-RestoreImages read_images(const ImagesDir &dir)
+// The tree: the root first, outside the dump (ppid 0); every other process
+// after its parent, which is a live process of the dump; no pid or tid
+// twice; a zombie is a lone thread.
+void check_pstree(ImageReader &r, const std::vector<Unpacked<PstreeEntry>> &pstree)
 {
-	RestoreImages img;
-	{
-		ImageReader r(dir.fd(), dir.path(), ImageKind::Inventory, "inventory.img");
-		img.inventory = r.expect<InventoryEntry>(&inventory_entry__descriptor);
-		if (img.inventory->format_version != kFormatVersion)
-			r.fail(format("format version %u; this criu reads version %u", img.inventory->format_version,
-				      kFormatVersion));
-		if (!arch_core(img.inventory->arch))
-			r.fail(format("holds tasks of arch %u, which this criu cannot restore", img.inventory->arch));
-		if (img.inventory->page_size != uint32_t(sysconf(_SC_PAGESIZE)))
-			r.fail(format("was dumped with %u-byte pages; this system has %ld", img.inventory->page_size,
-				      sysconf(_SC_PAGESIZE)));
+	std::map<uint32_t, const PstreeEntry *> seen; // pid or tid: its process
+	for (size_t i = 0; i < pstree.size(); i++) {
+		const PstreeEntry &p = *pstree[i];
+		if (!p.pid || p.pid->n_levels != 1 || !p.pid->levels[0] || p.pid->levels[0] > uint32_t(INT32_MAX))
+			r.fail(format("entry %zu: the process must have one pid level, a valid pid", i));
+		uint32_t pid = p.pid->levels[0];
+		check_threads(r, p);
+		if (p.has_zombie_status && p.n_threads != 1)
+			r.fail(format("pid %u: a zombie with %zu threads", pid, p.n_threads));
+		if (i == 0 && (p.ppid || p.has_zombie_status))
+			r.fail(format("pid %u: the root must be a live process whose parent is outside the dump (ppid 0)", pid));
+		if (i > 0 && (!seen.count(p.ppid) || seen[p.ppid]->pid->levels[0] != p.ppid))
+			r.fail(format("pid %u: its parent %u is not a process listed before it", pid, p.ppid));
+		if (i > 0 && seen[p.ppid]->has_zombie_status)
+			r.fail(format("pid %u: its parent %u is a zombie", pid, p.ppid));
+		for (size_t t = 0; t < p.n_threads; t++)
+			if (!seen.emplace(p.threads[t]->levels[0], &p).second)
+				r.fail(format("pid %u: tid %u is listed twice", pid, p.threads[t]->levels[0]));
 	}
-	{
-		ImageReader r(dir.fd(), dir.path(), ImageKind::Pstree, "pstree.img");
-		img.pstree = r.expect<PstreeEntry>(&pstree_entry__descriptor);
-		if (r.next(&pstree_entry__descriptor))
-			r.fail("lists more than one process: restoring process trees is not supported yet");
-		if (!img.pstree->pid || img.pstree->pid->n_levels != 1)
-			r.fail("the process must have one pid level");
-		img.pid = pid_t(img.pstree->pid->levels[0]);
-		check_threads(r, *img.pstree);
-	}
-	img.core = read_core(dir, img, img.pid);
+}
+
+// Every image of one live process but the files the tree shares.
+void read_process(const ImagesDir &dir, const InventoryEntry &inv, RestoreImages &img)
+{
+	img.core = read_core(dir, inv, img.pid, img.pid);
 	for (size_t i = 1; i < img.pstree->n_threads; i++)
-		img.threads.push_back(read_core(dir, img, pid_t(img.pstree->threads[i]->levels[0])));
+		img.threads.push_back(read_core(dir, inv, img.pid, pid_t(img.pstree->threads[i]->levels[0])));
 	{
 		ImageReader r(dir.fd(), dir.path(), ImageKind::Mm, format("mm-%d.img", img.pid));
 		img.mm = r.expect<MmEntry>(&mm_entry__descriptor);
@@ -403,10 +411,6 @@ RestoreImages read_images(const ImagesDir &dir)
 		img.pagemap = read_all<PagemapEntry>(r, &pagemap_entry__descriptor);
 	}
 	{
-		ImageReader r(dir.fd(), dir.path(), ImageKind::Files, "files.img");
-		img.files = read_all<FileEntry>(r, &file_entry__descriptor);
-	}
-	{
 		ImageReader r(dir.fd(), dir.path(), ImageKind::Fdinfo, format("fdinfo-%d.img", img.pid));
 		img.fdinfo = read_all<FdinfoEntry>(r, &fdinfo_entry__descriptor);
 	}
@@ -414,11 +418,67 @@ RestoreImages read_images(const ImagesDir &dir)
 		ImageReader r(dir.fd(), dir.path(), ImageKind::Fs, format("fs-%d.img", img.pid));
 		img.fs = r.expect<FsEntry>(&fs_entry__descriptor);
 	}
-	check_unix_sockets(img);
-	check_files(img);
-	check_mm(dir, img);
-	check_mapped_files(img);
-	return img;
+}
+
+} // namespace
+
+const RestoreImages *RestoreTree::find(pid_t pid) const
+{
+	for (const RestoreImages &p : procs)
+		if (p.pid == pid)
+			return &p;
+	return nullptr;
+}
+
+RestoreTree read_images(const ImagesDir &dir)
+{
+	RestoreTree tree;
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Inventory, "inventory.img");
+		tree.inventory = r.expect<InventoryEntry>(&inventory_entry__descriptor);
+		const InventoryEntry &inv = *tree.inventory;
+		if (inv.format_version != kFormatVersion)
+			r.fail(format("format version %u; this criu reads version %u", inv.format_version, kFormatVersion));
+		if (!arch_core(inv.arch))
+			r.fail(format("holds tasks of arch %u, which this criu cannot restore", inv.arch));
+		if (inv.page_size != uint32_t(sysconf(_SC_PAGESIZE)))
+			r.fail(format("was dumped with %u-byte pages; this system has %ld", inv.page_size,
+				      sysconf(_SC_PAGESIZE)));
+	}
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Pstree, "pstree.img");
+		tree.pstree.push_back(r.expect<PstreeEntry>(&pstree_entry__descriptor));
+		while (auto p = r.next<PstreeEntry>(&pstree_entry__descriptor))
+			tree.pstree.push_back(std::move(p));
+		check_pstree(r, tree.pstree);
+	}
+	tree.procs.resize(tree.pstree.size());
+	for (size_t i = 0; i < tree.pstree.size(); i++) {
+		RestoreImages &img = tree.procs[i];
+		img.pstree = &*tree.pstree[i];
+		img.pid = pid_t(img.pstree->pid->levels[0]);
+		if (!img.zombie())
+			read_process(dir, *tree.inventory, img);
+	}
+	{
+		ImageReader r(dir.fd(), dir.path(), ImageKind::Files, "files.img");
+		tree.files = read_all<FileEntry>(r, &file_entry__descriptor);
+	}
+	std::map<uint32_t, FileEntry *> by_id;
+	index_files(tree, by_id);
+	check_unix_sockets(tree);
+	for (RestoreImages &img : tree.procs) {
+		if (img.zombie())
+			continue;
+		img.files_by_id = by_id;
+		check_files(img);
+		check_mm(dir, img);
+		tree.data_pages += img.data_pages;
+	}
+	for (const RestoreImages &img : tree.procs)
+		if (!img.zombie())
+			check_mapped_files(img);
+	return tree;
 }
 
 } // namespace criu

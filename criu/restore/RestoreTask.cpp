@@ -511,27 +511,12 @@ int highest_fd(const RestoreImages &img)
 	__builtin_unreachable(); // a virtual call: the compiler cannot see that jump() is noreturn
 }
 
-// A session or group the process led, it leads again.  Membership of a
-// session or group led by a process outside the dump cannot be restored:
-// the process stays in criu's, as a shell job (-j) always does.
-void join_session(const RestoreImages &img, bool shell_job)
-{
-	if (shell_job)
-		return;
-	if (img.pstree->sid == uint32_t(img.pid)) {
-		if (setsid() < 0)
-			throw Error(format("pid %d: cannot make it a session leader again", img.pid), errno);
-	} else if (img.pstree->pgid == uint32_t(img.pid)) {
-		if (setpgid(0, 0) != 0)
-			throw Error(format("pid %d: cannot make it a process group leader again", img.pid), errno);
-	}
-}
-
 } // namespace
 
-void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd, bool shell_job)
+void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd)
 {
-	// If criu dies, so does what it was restoring: nothing half-restored stays.
+	// If its parent dies (criu, or a process of the tree that failed), so
+	// does it: nothing half-restored stays.
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	// Room for the descriptors parked above the service descriptors; the
 	// process's own limit comes back with its other rlimits.
@@ -542,7 +527,6 @@ void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd,
 	}
 	ServiceFds sfd(highest_fd(img));
 	try {
-		join_session(img, shell_job);
 		prepare_and_jump(img, dir, sfd, status_fd);
 	} catch (const Error &e) {
 		std::string msg = std::string("ERR:") + e.what();

@@ -3,14 +3,18 @@
 
   errors.py --criu CRIU --workdir DIR --bin DIR_OF_TEST_PROGRAMS
 
-Dump: a pid that does not exist, a kernel thread, a process whose main thread
-has ended while another runs, a process with a TCP socket (it must go on
+Dump: a pid that does not exist, a kernel thread, a tree that holds criu itself, a
+process whose main thread has ended while another runs, a process with a TCP socket (it must go on
 unchanged, with nothing of criu left in it).
 Restore: truncated, corrupted and wrong-version images, a missing pages
 image, an image that is a FIFO, a changed executable, a file gone since the dump, a pid in use,
 a pipe of a size no pipe has, a FIFO gone since the dump;
 of a multi-threaded process, a thread's core image missing, a thread's tid in use and
 a thread that fails in the restorer.
+Of a process tree: a dump that fails after some images are written and one that
+refuses a pipe two processes share (every process must go on unchanged), a child's pid
+in use, and a child that fails in the restorer
+(the whole tree must go).
 Each must fail with a message that names what is wrong, leave no process
 behind, and leave the images as they were.
 """
@@ -25,7 +29,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from runner import Failure, Programs, outside, compare, reap, read  # noqa: E402
+from runner import Failure, Programs, outside, outside_tree, compare, compare_tree, reap, read, tree_of  # noqa: E402
 
 
 class Case:
@@ -82,6 +86,10 @@ def dump_errors(c, work):
     c.expect_failure("dump of a kernel thread", c.criu("dump", "-t", "2", "-D", f"{work}/none"),
                      "pid 2 is a kernel thread")
 
+    res = subprocess.run(["bash", "-c", '"$0" dump -t $$ -D "$1"; exit $?', c.args.criu, f"{work}/self"],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    c.expect_failure("dump of a tree that holds criu itself", res, "is this criu, which cannot dump itself")
+
     lwork = f"{work}/leaderless"
     prog, pid = c.start("leaderless", lwork)
     c.expect_failure("dump of a process whose main thread has ended",
@@ -129,14 +137,15 @@ def good_dump(c, work, name="counter", exe=None):
     return pid, os.path.join(work, "images")
 
 
-def restore_fails(c, what, pid, images, *texts):
+def restore_fails(c, what, pid, images, *texts, tree=()):
     before = digest(images)
     res = c.criu("restore", "-D", images, "-d")
     c.expect_failure(what, res, *texts)
-    if os.path.exists(f"/proc/{pid}"):
-        c.failures.append(f"{what}: pid {pid} exists after the failed restore")
-        os.kill(pid, signal.SIGKILL)
-        reap(pid)
+    for p in tree or (pid,):
+        if os.path.exists(f"/proc/{p}"):
+            c.failures.append(f"{what}: pid {p} exists after the failed restore")
+            os.kill(p, signal.SIGKILL)
+            reap(p)
     if digest(images) != before:
         c.failures.append(f"{what}: the images changed")
 
@@ -248,6 +257,68 @@ def thread_errors(c, work):
         holder.wait()
 
 
+def tree_errors(c, work):
+    # A dump that fails once the root's images are written: a directory
+    # where a child's core image must go.
+    twork = f"{work}/dump"
+    shutil.rmtree(twork, ignore_errors=True)
+    prog, pid = c.start("tree", twork)
+    tree = tree_of(pid)
+    os.makedirs(f"{twork}/images/core-{tree[-1]}.img/in-the-way")
+    before = outside_tree(pid)
+    c.expect_failure("a tree's dump that fails half way",
+                     c.criu("dump", "-t", str(pid), "-D", f"{twork}/images"), f"core-{tree[-1]}.img")
+    try:
+        compare_tree(before, outside_tree(pid))
+    except Failure as e:
+        c.failures.append(f"a failed dump changed the tree: {e}")
+    left = [n for n in os.listdir(f"{twork}/images") if os.path.isfile(f"{twork}/images/{n}")]
+    if left:
+        c.failures.append(f"a failed dump of a tree left files behind: {left}")
+    c.finish(prog, pid, twork)
+
+    # A pipe that a parent and its child share is refused, for now.
+    swork = f"{work}/sharedpipe"
+    shutil.rmtree(swork, ignore_errors=True)
+    prog, pid = c.start("sharedpipe", swork)
+    before = outside_tree(pid)
+    c.expect_failure("a tree's dump with a pipe two processes share",
+                     c.criu("dump", "-t", str(pid), "-D", f"{swork}/images"), "shares its pipe with pid",
+                     "not supported yet")
+    try:
+        compare_tree(before, outside_tree(pid))
+    except Failure as e:
+        c.failures.append(f"a refused dump changed the tree: {e}")
+    if [n for n in os.listdir(f"{swork}/images") if n.endswith(".img")]:
+        c.failures.append("a refused dump of a tree left image files behind")
+    c.finish(prog, pid, swork)
+
+    shutil.rmtree(f"{work}/restore", ignore_errors=True)
+    prog, pid = c.start("tree", f"{work}/restore")
+    tree = tree_of(pid)
+    last_tid = max(int(t) for p in tree for t in os.listdir(f"/proc/{p}/task"))
+    res = c.criu("dump", "-t", str(pid), "-D", "images", cwd=f"{work}/restore")
+    if res.returncode != 0:
+        raise Failure(f"the dump of the tree failed: {res.stderr}")
+    prog.wait(timeout=10)
+    for p in tree[1:]:
+        reap(p)
+    images = f"{work}/restore/images"
+    child = tree[-1]
+    holder = take_pid(child)
+    with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+        f.write(str(last_tid))  # criu's own pid must not be one of the tree's
+    try:
+        restore_fails(c, "a restore onto a child's pid in use", pid, images, f"pid {child} is in use (by sleep)",
+                      tree=[p for p in tree if p != child])
+    finally:
+        holder.kill()
+        holder.wait()
+    patched(images, f"core-{child}.img", lambda d: set_thread_field(d, 6, 25))
+    restore_fails(c, "a child that fails in the restorer", pid, images, f"pid {child}: thread {child}:",
+                  "the restorer failed at step", tree=tree)
+
+
 def restore_errors(c, work):
     pid, images = good_dump(c, f"{work}/counter")
     pristine = f"{work}/pristine"
@@ -270,8 +341,8 @@ def restore_errors(c, work):
     patched(images, "inventory.img", lambda d: b"NOTANIMAGE" + d[10:])
     restore_fails(c, "a file that is not an image", pid, images, "inventory.img", "is not an image of this tool")
     fresh()
-    os.unlink(os.path.join(images, "pages-1.img"))
-    restore_fails(c, "a missing pages image", pid, images, "pages-1.img", "is missing")
+    os.unlink(os.path.join(images, f"pages-{pid}.img"))
+    restore_fails(c, "a missing pages image", pid, images, f"pages-{pid}.img", "is missing")
     fresh()
     os.unlink(os.path.join(images, f"core-{pid}.img"))
     os.mkfifo(os.path.join(images, f"core-{pid}.img"))
@@ -344,6 +415,7 @@ def main():
         dump_errors(c, f"{args.workdir}/dump")
         restore_errors(c, f"{args.workdir}/restore")
         thread_errors(c, f"{args.workdir}/threads")
+        tree_errors(c, f"{args.workdir}/tree")
     except Failure as e:
         c.failures.append(str(e))
     c.programs.cleanup()

@@ -7,15 +7,26 @@ The program follows the contract of programs/e2e.h: it sets up a state,
 writes its pid to --pidfile, waits for SIGTERM, checks its state and writes
 PASS or FAIL to --outfile.  The runner starts it, dumps it, then either
 kills it and restores it (restore) or lets it run on (leave-running), sends
-SIGTERM and reads the verdict.  Around the dump it also compares what can
-be seen of the process from outside: its memory map (neighbouring VMAs
-that agree on everything joined), its descriptors and its ids, signal
-masks and capabilities, and each thread's tid, name, signal mask and
-blocked pending signals; any difference fails the test.  Pipes are
+SIGTERM and reads the verdict.  A program may have children: the runner
+dumps the tree from the program's pid, and SIGTERM goes to that pid only
+(the program ends its children and checks their verdicts).  Around the
+dump it also compares what can be seen from outside of every process of
+the tree, told apart by pid: the pids of the tree, each one's parent,
+process group, session and whether it is a zombie, its memory map
+(neighbouring VMAs that agree on everything joined), its descriptors,
+signal masks and capabilities, and each thread's tid, name, signal mask
+and blocked pending signals; any difference fails the test.  Pipes are
 compared by which descriptors share one, not by inode number.
 
 With --vdso-elsewhere, criu restore runs without address randomization, so
 that the vDSO of the restoring criu is not where the program had its own.
+With --sigchld-busy, the program blocks and unblocks SIGCHLD all the time
+(bash does, around its bookkeeping of jobs, even in a loop of builtins):
+that bit of the signal masks (and of blocked pending signals) is the
+moment's, and is left out of the comparison.
+With --children-churn, the program's children come and go all the time:
+only the program itself is compared (its children are killed and reaped
+after a dump all the same).
 With --threads-churn, the program's threads come and go all the time, with
 their stacks: its threads and memory map are not compared (the program
 checks itself).
@@ -26,6 +37,7 @@ rather than left a zombie holding its pid.
 """
 import argparse
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -62,9 +74,48 @@ def status_of(path, keys):
     return blocked_only(dict(l.split(":\t", 1) for l in read(path).splitlines() if l.split(":")[0] in keys))
 
 
+def ids(pid):
+    """Parent, process group, session, and whether it is a zombie."""
+    stat = read(f"/proc/{pid}/stat")
+    f = stat[stat.rindex(")") + 2:].split()
+    return {"ppid": int(f[1]), "pgid": int(f[2]), "sid": int(f[3]), "zombie": f[0] == "Z"}
+
+
+def tree_of(root):
+    """The pids of root and of all its descendants, parents first."""
+    pids = [root]
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except FileNotFoundError:
+            continue
+        for tid in tasks:
+            try:
+                pids += [int(c) for c in read(f"/proc/{pid}/task/{tid}/children").split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue  # the thread has ended meanwhile
+    return pids
+
+
+def outside_tree(root, sigchld_busy=False, children=True):
+    """What can be seen of every process of the tree under root (or of root
+    alone), by pid."""
+    tree = {pid: outside(pid) for pid in (tree_of(root) if children else [root])}
+    for seen in tree.values() if sigchld_busy else ():
+        for status in [seen.get("status", {})] + list(seen.get("threads", {}).values()):
+            for key in ("SigBlk", "SigPnd", "ShdPnd"):
+                if key in status:
+                    value, rest = status[key].split(" ", 1) if " " in status[key] else (status[key], "")
+                    status[key] = f"{int(value, 16) & ~(1 << (signal.SIGCHLD - 1)):016x} {rest}".strip()
+    return tree
+
+
 def outside(pid):
     """What can be seen of process pid without tracing it."""
     proc = f"/proc/{pid}"
+    if ids(pid)["zombie"]:
+        # Nothing of it is saved but its ids, exit status and name.
+        return {"ids": ids(pid), "name": status_of(f"{proc}/status", ("Name", "SigBlk"))["Name"]}
     fds = {}
     pipes = {}
     for fd in sorted(os.listdir(f"{proc}/fd"), key=int):
@@ -84,10 +135,10 @@ def outside(pid):
     for tid in os.listdir(f"{proc}/task"):
         try:
             threads[int(tid)] = status_of(f"{proc}/task/{tid}/status", THREAD_KEYS)
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             continue  # it has ended meanwhile
     return {"maps": merged_maps(read(f"{proc}/maps")), "fds": fds, "status": status_of(f"{proc}/status", STATUS_KEYS),
-            "threads": threads}
+            "threads": threads, "ids": ids(pid)}
 
 
 def merged_maps(maps):
@@ -113,6 +164,10 @@ def merged_maps(maps):
 def compare(before, after, churn=False):
     """With churn, threads (and their stacks) come and go: not compared."""
     problems = []
+    if "name" in before or "name" in after:
+        if before != after:
+            raise Failure(f"the zombie was {before}, is {after}")
+        return
     if not churn and before["maps"] != after["maps"]:
         problems.append("the memory map differs:\n--- before\n" + before["maps"] + "--- after\n" + after["maps"])
     for fd in sorted(set(before["fds"]) | set(after["fds"]), key=int):
@@ -128,8 +183,43 @@ def compare(before, after, churn=False):
         for key, b in before["threads"][tid].items():
             if after["threads"][tid].get(key) != b:
                 problems.append(f"thread {tid}: {key} was '{b}', is '{after['threads'][tid].get(key)}'")
+    if before["ids"] != after["ids"]:
+        problems.append(f"the ids were {before['ids']}, are {after['ids']}")
     if problems:
         raise Failure("\n".join(problems))
+
+
+def compare_tree(before, after, churn=False):
+    """Every process of the tree, told apart by pid; the root's parent is
+    whoever started it, not part of the tree."""
+    if sorted(before) != sorted(after):
+        raise Failure(f"the tree's processes were {sorted(before)}, are {sorted(after)}")
+    root = next(iter(before))
+    after[root]["ids"]["ppid"] = before[root]["ids"]["ppid"]
+    problems = []
+    for pid in before:
+        try:
+            compare(before[pid], after[pid], churn)
+        except Failure as e:
+            problems.append(f"pid {pid}: {e}")
+    if problems:
+        raise Failure("\n".join(problems))
+
+
+def settled(take, churn):
+    """A look at the tree that a second one, a moment later, agrees with: a
+    program that has just written its pid file may not have put back yet
+    what it used for that (bash restores its stdout after the redirection)."""
+    seen = take()
+    for _ in range(100):
+        time.sleep(0.01)
+        again = take()
+        try:
+            compare_tree(seen, again, churn)
+            return again
+        except Failure:
+            seen = again
+    raise Failure("what the program shows does not settle after it wrote its pid file")
 
 
 def wait_for(predicate, what, timeout=10):
@@ -189,6 +279,13 @@ def vdso_of(maps):
     return next((l.split()[0] for l in maps.splitlines() if l.endswith("[vdso]")), None)
 
 
+def dumped_pids(args, workdir):
+    """The pids of the processes the dump holds, from its pstree.img."""
+    res = subprocess.run([args.criu, "show", os.path.join(workdir, "images", "pstree.img")], capture_output=True,
+                         text=True, check=True)
+    return [e["pid"]["levels"][0] for e in json.loads(res.stdout)["entries"]]
+
+
 def criu(args, workdir, log, wrapper=()):
     cmd = [*wrapper, args.criu] + log + ["-v4"]
     res = subprocess.run(cmd, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True, text=True)
@@ -211,18 +308,21 @@ def run(args):
         prog = subprocess.Popen(args.program + ["--pidfile", pidfile, "--outfile", outfile],
                                 cwd=work, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 close_fds=True)
-    restored = None
+    tree = []
     try:
         # A complete line: a shell writes the file in two steps (create, write).
         wait_for(lambda: os.path.exists(pidfile) and read(pidfile).endswith("\n"), "the program to be ready")
         pid = int(read(pidfile))
-        before = outside(pid)
+        before = settled(lambda: outside_tree(pid, args.sigchld_busy, not args.children_churn), args.threads_churn)
         dump = ["dump", "-t", str(pid), "-D", "images", "-o", "dump.log"]
         if args.mode == "leave-running":
             dump.append("-R")
         criu(args, work, dump)
+        tree = dumped_pids(args, work)
         if args.mode == "restore":
-            prog.wait(timeout=10)  # criu dump killed it
+            prog.wait(timeout=10)  # criu dump killed it, and all of its tree
+            for p in tree[1:]:
+                reap(p)  # orphaned: ours now
             wrapper = ()
             if args.vdso_elsewhere:
                 # Without address randomization the restoring criu has its
@@ -230,11 +330,11 @@ def run(args):
                 wrapper = ("setarch", "-R")
                 fixed = vdso_of(subprocess.run([*wrapper, "cat", "/proc/self/maps"], capture_output=True,
                                                text=True, check=True).stdout)
-                if fixed == vdso_of(before["maps"]):
+                if fixed == vdso_of(before[pid]["maps"]):
                     raise Failure(f"the program's vDSO is at {fixed}, where criu's will be: start it again")
             criu(args, work, ["restore", "-D", "images", "-d", "-o", "restore.log"], wrapper)
-            restored = pid
-        compare(before, outside(pid), churn=args.threads_churn)
+        after = outside_tree(pid, args.sigchld_busy, not args.children_churn)
+        compare_tree(before, after, churn=args.threads_churn)
         os.kill(pid, signal.SIGTERM)
         if args.mode == "restore":
             reap(pid)
@@ -244,14 +344,18 @@ def run(args):
         verdict = read(outfile).strip()
         if verdict != "PASS":
             raise Failure(f"the program says: {verdict}")
+        tree = []  # all ended, and reaped by their parents: the pids are no longer theirs
     finally:
+        # A program that failed a check must not run on, nor any process of
+        # its tree (the one it has, if it never got to be dumped).
         if prog.poll() is None:
+            tree = tree or tree_of(prog.pid)[1:]
             prog.kill()
             prog.wait()
-        # A restored program that failed a check must not run on.
-        if restored and os.path.exists(f"/proc/{restored}"):
-            os.kill(restored, signal.SIGKILL)
-            reap(restored)
+        for p in tree:
+            if os.path.exists(f"/proc/{p}"):
+                os.kill(p, signal.SIGKILL)
+                reap(p)
 
 
 def main():
@@ -261,6 +365,10 @@ def main():
     p.add_argument("--mode", choices=("restore", "leave-running"), required=True)
     p.add_argument("--vdso-elsewhere", action="store_true",
                    help="restore from a criu whose vDSO is surely elsewhere than the program's")
+    p.add_argument("--sigchld-busy", action="store_true",
+                   help="the program blocks and unblocks SIGCHLD all the time: leave that bit out")
+    p.add_argument("--children-churn", action="store_true",
+                   help="the program's children come and go: compare the program alone")
     p.add_argument("--threads-churn", action="store_true",
                    help="the program's threads come and go: do not compare them or the memory map")
     p.add_argument("program", nargs=argparse.REMAINDER)

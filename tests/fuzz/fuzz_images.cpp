@@ -1,25 +1,27 @@
 // fuzz-images: libFuzzer target for what restore reads, read_images(), and
 // for `criu show` of the same directory.
 //
-// An input is the image files of a one-process dump in a small container
-// that make-seeds.py makes from a real dump directory:
+// An input is the image files of a dump (one process or a tree) in a small
+// container that make-seeds.py makes from a real dump directory:
 //
-//   u32 pid        little-endian: the pid in the per-process file names
+//   u32 pid        little-endian: the pid in the root's file names
 //                  (core-<pid>.img, mm-, pagemap-, fdinfo-, fs-)
 //   records, to the end of the input, each:
-//     u8  slot     which file: kSlots[slot % 12]
+//     u8  slot     which file: kSlots[slot % 17]
 //     u32 length   little-endian; a record cut short has what is left
 //     bytes        the file's contents
 //
-// The thread slot is the core image of a thread other than the leader: its
-// contents start with the thread's u32 tid (little-endian), and the rest
-// is core-<tid>.img.
+// The slots by id are the files of another thread or process: their
+// contents start with the u32 tid or pid (little-endian) that names the
+// file, and the rest is core-<tid>.img, mm-<pid>.img and so on.
 //
 // A later record for a file replaces an earlier one; a file without a
-// record is not there.  The sparse slot makes pages-1.img a file with holes
-// only, of the size in its first 8 bytes (little-endian, missing bytes are
-// zero): restore checks the pages image's size against the pagemap and
-// nothing of its contents, so a seed carries 8 bytes, not its pages.
+// record is not there.  The sparse slots make a pages image (pages-1.img,
+// as dumps of one process had it, or pages-<pid>.img) a file with holes
+// only, of the size in the first 8 bytes of the rest (little-endian,
+// missing bytes are zero): restore checks the pages image's size against
+// the pagemap and nothing of its contents, so a seed carries 8 bytes, not
+// its pages.
 //
 // Why the pid is in the container: the images name the pid too (pstree,
 // the core's tid, the inventory's root pid), and read_images() opens the
@@ -68,16 +70,18 @@ struct Slot {
 	const char *name; // "core": core-<pid>.img if per_process, else core.img
 	bool per_process;
 	bool sparse;
-	bool per_thread = false; // core-<tid>.img, the tid first in the contents
+	bool by_id = false; // core-<id>.img, the id first in the contents
 };
 
 const Slot kSlots[] = {
 	{"inventory", false, false}, {"pstree", false, false}, {"core", true, false},  {"mm", true, false},
 	{"pagemap", true, false},    {"files", false, false},  {"fdinfo", true, false}, {"fs", true, false},
 	{"pages-1", false, false},   {"pages-1", false, true},  {"stats-dump", false, false},
-	{"core", false, false, true},
+	{"core", false, false, true},  {"mm", false, false, true},    {"pagemap", false, false, true},
+	{"fdinfo", false, false, true}, {"fs", false, false, true},    {"pages", false, true, true},
 };
 constexpr size_t kNrSlots = sizeof(kSlots) / sizeof(kSlots[0]);
+static_assert(kNrSlots == 17, "the container's description above, and make-seeds.py, know 17 slots");
 constexpr uint64_t kPage = 4096;
 
 [[noreturn]] void harness_failure(const std::string &what)
@@ -129,9 +133,9 @@ public:
 	~ScratchDir()
 	{
 		for (const Slot &s : kSlots)
-			if (!s.per_thread && unlinkat(fd_, name(s).c_str(), 0) != 0 && errno != ENOENT)
+			if (!s.by_id && unlinkat(fd_, name(s).c_str(), 0) != 0 && errno != ENOENT)
 				harness_failure("cannot remove " + path_ + "/" + name(s));
-		for (const std::string &n : thread_files_)
+		for (const std::string &n : id_files_)
 			if (unlinkat(fd_, n.c_str(), 0) != 0 && errno != ENOENT)
 				harness_failure("cannot remove " + path_ + "/" + n);
 		close(fd_);
@@ -147,11 +151,11 @@ public:
 	void write(const Slot &s, std::string contents)
 	{
 		std::string file = name(s);
-		if (s.per_thread) {
-			Input tid(reinterpret_cast<const uint8_t *>(contents.data()), contents.size());
-			file = "core-" + std::to_string(int32_t(tid.le(4))) + ".img";
+		if (s.by_id) {
+			Input id(reinterpret_cast<const uint8_t *>(contents.data()), contents.size());
+			file = std::string(s.name) + "-" + std::to_string(int32_t(id.le(4))) + ".img";
 			contents.erase(0, std::min<size_t>(4, contents.size()));
-			thread_files_.insert(file);
+			id_files_.insert(file);
 		}
 		int fd = openat(fd_, file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0)
@@ -176,7 +180,7 @@ private:
 	int32_t pid_;
 	std::string path_;
 	int fd_ = -1;
-	std::set<std::string> thread_files_;
+	std::set<std::string> id_files_;
 };
 
 void require(bool ok, const char *what)
@@ -192,8 +196,8 @@ bool is_reg_file(const criu::RestoreImages &img, uint32_t id)
 	return img.files_by_id.count(id) && img.file(id).reg;
 }
 
-// What restore_task() and finish() (criu/restore) rely on without looking.
-void check_accepted(const criu::RestoreImages &img)
+// What restore_task() and take_over() (criu/restore) rely on without looking.
+void check_process(const criu::RestoreImages &img)
 {
 	require(criu::arch_core(img.core->arch), "a thread of an arch criu cannot restore");
 	require(img.threads.size() + 1 == img.pstree->n_threads, "threads without their core images");
@@ -207,7 +211,8 @@ void check_accepted(const criu::RestoreImages &img)
 	std::set<uint32_t> fds;
 	for (auto &d : img.fdinfo)
 		fds.insert(d->fd);
-	for (auto &f : img.files) {
+	for (auto &d : img.fdinfo) {
+		const FileEntry *f = &img.file(d->id);
 		switch (f->type) {
 		case FILE_ENTRY__TYPE_T__REG: require(f->reg, "a regular file without reg"); break;
 		case FILE_ENTRY__TYPE_T__EXTERNAL: require(f->external, "an external file without external"); break;
@@ -250,6 +255,14 @@ void check_accepted(const criu::RestoreImages &img)
 				v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE,
 			"pages in a vma restore must not fill");
 	}
+}
+
+void check_accepted(const criu::RestoreTree &tree)
+{
+	require(!tree.procs.empty() && !tree.procs.front().zombie(), "no live root");
+	for (const criu::RestoreImages &img : tree.procs)
+		if (!img.zombie())
+			check_process(img);
 }
 
 // The descriptors open now (but the one listing them).

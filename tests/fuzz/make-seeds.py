@@ -3,16 +3,19 @@
 
   make-seeds.py -o OUTDIR DUMPDIR...
 
-Each DUMPDIR, the images of a one-process dump (`criu dump -t PID -D
-DUMPDIR`), with any number of threads, becomes OUTDIR/seed-NAME, NAME being the directory's name, or
-its parent's if it is called "images".  The container format is described
+Each DUMPDIR, the images of a dump (`criu dump -t PID -D DUMPDIR`) of one
+process or a tree, with any number of threads, becomes OUTDIR/seed-NAME,
+NAME being the directory's name, or its parent's if it is called "images".  The container format is described
 at the top of fuzz_images.cpp: the dump's pid, then one record per file.
 
 The images stay as they are, with the pid they name inside, and the
 container carries that pid for the file names: no image is rewritten, so a
 seed is a dump that restore would accept as long as the files it names
-(executable, mappings) are unchanged.  pages-1.img goes in as its size only
-(a sparse file for the harness): restore checks nothing else of it.
+(executable, mappings) are unchanged.  The root's files go into the slots
+of the container's pid, every other process's into the slots by id.  A
+pages image (pages-<pid>.img, or pages-1.img of older dumps) goes in as its
+size only (a sparse file for the harness): restore checks nothing else of
+it.
 stats-dump.img goes in if there is one: restore does not read it, but criu
 show does.  Ghost images (deleted files) are left out: the checks before a
 restore do not read them.
@@ -31,15 +34,39 @@ SLOTS = {"inventory.img": 0, "pstree.img": 1, "core-{}.img": 2, "mm-{}.img": 3, 
          "files.img": 5, "fdinfo-{}.img": 6, "fs-{}.img": 7}
 SPARSE_PAGES = 9
 OPTIONAL = {"stats-dump.img": 10}  # only for criu show
-THREAD_CORE = 11  # core-<tid>.img of a thread but the leader, the tid first
+THREAD_CORE = 11  # core-<tid>.img of a thread but the root's leader, the tid first
+BY_ID = {"mm-{}.img": 12, "pagemap-{}.img": 13, "fdinfo-{}.img": 14, "fs-{}.img": 15}
+SPARSE_PAGES_BY_ID = 16
+
+
+def varint(data, i):
+    value, shift = 0, 0
+    while True:
+        value |= (data[i] & 0x7F) << shift
+        shift += 7
+        i += 1
+        if not data[i - 1] & 0x80:
+            return value, i
 
 
 def dump_pid(images):
-    """The leader's pid: the one of mm-<pid>.img, which a process has one of."""
-    pids = [m.group(1) for m in (re.fullmatch(r"mm-(\d+)\.img", n) for n in os.listdir(images)) if m]
-    if len(pids) != 1:
-        sys.exit(f"make-seeds: {images}: not the images of one process ({len(pids)} mm images)")
-    return int(pids[0])
+    """The root's pid: the first level of the first entry's pid in pstree.img
+    (after the 12-byte header and the entry's length, field 1 is the pid
+    message, whose field 1 is the packed levels)."""
+    with open(os.path.join(images, "pstree.img"), "rb") as f:
+        data = f.read()[16:]
+    if data[0] != 0x0A:
+        sys.exit(f"make-seeds: {images}/pstree.img: the first entry does not start with its pid")
+    _, i = varint(data, 1)
+    if data[i] != 0x0A:
+        sys.exit(f"make-seeds: {images}/pstree.img: the root's pid has no levels")
+    _, i = varint(data, i + 1)
+    return varint(data, i)[0]
+
+
+def other_pids(images, pid):
+    pids = (re.fullmatch(r"mm-(\d+)\.img", n) for n in os.listdir(images))
+    return sorted(int(m.group(1)) for m in pids if m and int(m.group(1)) != pid)
 
 
 def thread_tids(images, pid):
@@ -61,8 +88,17 @@ def pack(images):
         with open(os.path.join(images, f"core-{tid}.img"), "rb") as f:
             data = struct.pack("<I", tid) + f.read()
         out += struct.pack("<BI", THREAD_CORE, len(data)) + data
-    pages = os.path.getsize(os.path.join(images, "pages-1.img"))
-    out += struct.pack("<BIQ", SPARSE_PAGES, 8, pages)
+    for other in other_pids(images, pid):
+        for pattern, slot in BY_ID.items():
+            with open(os.path.join(images, pattern.format(other)), "rb") as f:
+                data = struct.pack("<I", other) + f.read()
+            out += struct.pack("<BI", slot, len(data)) + data
+    if os.path.exists(os.path.join(images, "pages-1.img")):
+        out += struct.pack("<BIQ", SPARSE_PAGES, 8, os.path.getsize(os.path.join(images, "pages-1.img")))
+    for owner in [pid] + other_pids(images, pid):
+        path = os.path.join(images, f"pages-{owner}.img")
+        if os.path.exists(path):
+            out += struct.pack("<BIIQ", SPARSE_PAGES_BY_ID, 12, owner, os.path.getsize(path))
     for name, slot in OPTIONAL.items():
         path = os.path.join(images, name)
         if os.path.exists(path):

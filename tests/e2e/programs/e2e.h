@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *e2e_outfile;
@@ -72,6 +75,22 @@ static __attribute__((unused)) void e2e_wait(void)
 		pause();
 }
 
+/*
+ * Like e2e_wait(), for a process that SIGTERM may reach at once (it is sent
+ * as soon as the process is made): no window between the check and the
+ * sleep.  It leaves SIGTERM blocked: for a process that ends right after.
+ */
+static __attribute__((unused)) void e2e_wait_ending(void)
+{
+	sigset_t term, old;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	while (!e2e_stop)
+		sigsuspend(&old);
+}
+
 static __attribute__((noreturn)) void e2e_pass(void)
 {
 	e2e_write(e2e_outfile, "PASS\n");
@@ -89,6 +108,61 @@ static __attribute__((noreturn, format(printf, 1, 2))) void e2e_fail(const char 
 	strcat(buf, "\n");
 	e2e_write(e2e_outfile, buf);
 	exit(1);
+}
+
+/*
+ * Trees: the root calls e2e_tree_init() before it forks; each process of
+ * the tree that must be set up before the dump calls e2e_tree_ready(), and
+ * the root waits for all of them with e2e_tree_wait().  Readiness is a
+ * queued real-time signal, so that nothing (a pipe) is left open for the
+ * dump.  At the end the root sends SIGTERM to each child and reads its
+ * verdict, its exit code (0 for good), with e2e_verdict_of().
+ */
+static pid_t e2e_root;
+
+static __attribute__((unused)) void e2e_tree_init(void)
+{
+	sigset_t rt;
+
+	e2e_root = getpid();
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &rt, NULL);
+}
+
+static __attribute__((unused)) void e2e_tree_ready(int tag)
+{
+	sigqueue(e2e_root, SIGRTMIN, (union sigval){.sival_int = tag});
+}
+
+/* Waits for n processes to be ready; who[i] gets the pid of the i-th. */
+static __attribute__((unused)) int e2e_tree_wait(int n, pid_t *who)
+{
+	struct timespec wait = {10, 0};
+	sigset_t rt;
+	siginfo_t si;
+	int i;
+
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN);
+	for (i = 0; i < n; i++) {
+		if (sigtimedwait(&rt, &si, &wait) != SIGRTMIN)
+			return -1;
+		if (who)
+			who[i] = si.si_pid;
+	}
+	return 0;
+}
+
+/* SIGTERM to a child, and its verdict: its exit code, 128+signal if killed. */
+static __attribute__((unused)) int e2e_verdict_of(pid_t child)
+{
+	int status;
+
+	kill(child, SIGTERM);
+	if (waitpid(child, &status, 0) != child)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 #endif

@@ -1,6 +1,7 @@
-// What read_images() refuses before anything is started: the thread list
-// of pstree.img and each thread's core image of a multi-threaded dump, and
-// file entries whose values restore cannot give back.
+// What read_images() refuses before anything is started: the process and
+// thread lists of pstree.img and each thread's core image (of a process
+// tree, and of a multi-threaded process), and file entries whose values
+// restore cannot give back.
 #include <catch2/catch.hpp>
 
 #include <netinet/tcp.h>
@@ -54,6 +55,36 @@ void write_tree(const ImagesDir &dir, std::vector<uint32_t> tids)
 	p.pid = &root;
 	p.n_threads = threads.size(), p.threads = threads.data();
 	write(dir, ImageKind::Pstree, "pstree.img", &p.base);
+}
+
+struct Proc {
+	uint32_t pid, ppid;
+	std::vector<uint32_t> tids; // the leader's pid first
+	bool zombie = false;
+};
+
+// inventory.img, and a pstree.img of several processes.
+void write_procs(const ImagesDir &dir, std::vector<Proc> procs)
+{
+	write_tree(dir, {kPid});
+	ImageWriter w(dir.fd(), dir.path(), ImageKind::Pstree, "pstree.img");
+	for (Proc &p : procs) {
+		NsPid init = NS_PID__INIT;
+		std::vector<NsPid> levels(p.tids.size(), init);
+		std::vector<NsPid *> threads;
+		for (size_t i = 0; i < p.tids.size(); i++) {
+			levels[i].n_levels = 1, levels[i].levels = &p.tids[i];
+			threads.push_back(&levels[i]);
+		}
+		NsPid pid = NS_PID__INIT;
+		pid.n_levels = 1, pid.levels = &p.pid;
+		PstreeEntry e = PSTREE_ENTRY__INIT;
+		e.pid = &pid, e.ppid = p.ppid;
+		e.n_threads = threads.size(), e.threads = threads.data();
+		e.has_zombie_status = p.zombie;
+		w.write(&e.base);
+	}
+	w.commit();
 }
 
 struct CoreOptions {
@@ -126,6 +157,33 @@ TEST_CASE("restore refuses a thread's core image it cannot use, naming the file 
 	write_core(dir, "core-4242.img", {kPid, true});
 	write_core(dir, "core-43.img", {43});
 	CHECK_THAT(refusal(dir), Catch::Contains("cannot open " + d.path() + "/mm-4242.img"));
+}
+
+TEST_CASE("restore refuses a process tree it cannot make, naming the process", "[criu][images]")
+{
+	TempDir d;
+	ImagesDir dir(d.path(), false);
+
+	write_procs(dir, {{kPid, 1, {kPid}}});
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 4242: the root must be a live process whose parent "
+						  "is outside the dump (ppid 0)"));
+	write_procs(dir, {{kPid, 0, {kPid}, true}});
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 4242: the root must be a live process"));
+	write_procs(dir, {{kPid, 0, {kPid}}, {50, 51, {50}}, {51, kPid, {51}}});
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 50: its parent 51 is not a process listed before it"));
+	write_procs(dir, {{kPid, 0, {kPid, 43}}, {50, 43, {50}}});
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 50: its parent 43 is not a process listed before it"));
+	write_procs(dir, {{kPid, 0, {kPid}}, {50, kPid, {50}, true}, {51, 50, {51}}});
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 51: its parent 50 is a zombie"));
+	write_procs(dir, {{kPid, 0, {kPid}}, {50, kPid, {50, 51}, true}});
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 50: a zombie with 2 threads"));
+	write_procs(dir, {{kPid, 0, {kPid, 43}}, {50, kPid, {50, 43}}});
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 50: tid 43 is listed twice"));
+	write_procs(dir, {{kPid, 0, {kPid}}, {kPid, kPid, {kPid}}});
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 4242: tid 4242 is listed twice"));
+	// A sound tree: the next refusal is a missing image of its root.
+	write_procs(dir, {{kPid, 0, {kPid}}, {50, kPid, {50}}, {51, 50, {51}, true}});
+	CHECK_THAT(refusal(dir), Catch::Contains("cannot open " + d.path() + "/core-4242.img"));
 }
 
 namespace {
@@ -206,7 +264,7 @@ TEST_CASE("restore refuses file entries it cannot give back, naming the file and
 	e.n_targets = 1, e.targets = targets;
 	target.fd = 9;
 	write_process(dir, {&ep});
-	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: epoll.targets[0].fd 9 is not a descriptor of the process"));
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: epoll.targets[0].fd 9 is not a descriptor of pid 4242"));
 
 	FownEntry owner = FOWN_ENTRY__INIT;
 	owner.type = 7;

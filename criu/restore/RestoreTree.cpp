@@ -1,0 +1,521 @@
+#include "RestoreTree.h"
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <linux/sched.h>
+#include <memory>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <compel/error.hpp>
+
+#include "ArchCore.h"
+#include "Infection.h"
+#include "Log.h"
+#include "Proc.h"
+#include "RestoreTask.h"
+#include "Task.h"
+#include "format.h"
+#include "restorer-protocol.h"
+
+namespace criu {
+
+using compel::Error;
+using compel::format;
+
+namespace {
+
+// What criu asks of a process it made, which still runs criu's code.
+struct TreeCommand {
+	enum Op : uint32_t { Fork, Close, Setsid, Setpgid, Exit, Reap, Restore };
+	uint32_t op;
+	int32_t arg;   // Fork, Reap: a pid; Close: a descriptor; Setpgid: the group; Exit: the wait status
+	int32_t index; // Fork: the child's entry in the tree, -1 for a helper
+};
+
+// The answer: "OK" and a descriptor (Fork: criu's end of the child's
+// socket), or "ERR:" and why.
+struct TreeReply {
+	char ok[4];
+	int32_t fd;
+};
+
+pid_t clone_with_pid(pid_t pid)
+{
+	clone_args args = {};
+	args.exit_signal = SIGCHLD;
+	args.set_tid = uint64_t(uintptr_t(&pid));
+	args.set_tid_size = 1;
+	long r = syscall(SYS_clone3, &args, sizeof(args));
+	if (r < 0) {
+		if (errno == EEXIST)
+			throw Error(format("pid %d was taken while criu prepared the restore", pid), EEXIST);
+		throw Error(format("cannot create a process with pid %d (clone3 with set_tid)", pid), errno);
+	}
+	return pid_t(r);
+}
+
+void reply(int channel, int32_t fd)
+{
+	TreeReply r = {{'O', 'K', 0, 0}, fd};
+	if (write(channel, &r, sizeof(r)) != sizeof(r))
+		_exit(1);
+}
+
+// Ends the way a dumped zombie had ended: with its exit code, or killed by
+// its signal.
+[[noreturn]] void end_with(int status)
+{
+	if (WIFSIGNALED(status)) {
+		rlimit none = {0, 0};
+		setrlimit(RLIMIT_CORE, &none); // no core file of a helper
+		signal(WTERMSIG(status), SIG_DFL);
+		sigset_t sig;
+		sigemptyset(&sig);
+		sigaddset(&sig, WTERMSIG(status));
+		sigprocmask(SIG_UNBLOCK, &sig, nullptr);
+		raise(WTERMSIG(status));
+	}
+	_exit(WEXITSTATUS(status));
+}
+
+// The SIGCHLDs of the helpers and zombies made for the tree are criu's
+// doing, not the process's: it gets the pending signals it had.
+void drop_sigchld()
+{
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, nullptr);
+	timespec now = {0, 0};
+	while (sigtimedwait(&chld, nullptr, &now) == SIGCHLD) {
+	}
+}
+
+[[noreturn]] void serve(const RestoreTree &tree, const ImagesDir &dir, int index, int channel);
+
+void run(const RestoreTree &tree, const ImagesDir &dir, int index, int channel, const TreeCommand &cmd)
+{
+	switch (cmd.op) {
+	case TreeCommand::Fork: {
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+			throw Error("cannot make a socket pair", errno);
+		pid_t child = clone_with_pid(cmd.arg);
+		if (child == 0) {
+			close(channel);
+			close(sv[0]);
+			serve(tree, dir, cmd.index, sv[1]);
+		}
+		close(sv[1]);
+		reply(channel, sv[0]);
+		return;
+	}
+	case TreeCommand::Close:
+		close(cmd.arg);
+		break;
+	case TreeCommand::Setsid:
+		if (setsid() < 0)
+			throw Error("cannot make it a session leader", errno);
+		break;
+	case TreeCommand::Setpgid:
+		if (getpgid(0) != cmd.arg && setpgid(0, cmd.arg) != 0)
+			throw Error(format("cannot put it in process group %d", cmd.arg), errno);
+		break;
+	case TreeCommand::Exit:
+		if (index >= 0 && tree.procs[size_t(index)].pstree->zombie_comm)
+			prctl(PR_SET_NAME, tree.procs[size_t(index)].pstree->zombie_comm);
+		reply(channel, -1);
+		end_with(cmd.arg);
+	case TreeCommand::Reap:
+		while (waitpid(cmd.arg, nullptr, 0) < 0)
+			if (errno != EINTR)
+				throw Error(format("cannot reap the helper %d", cmd.arg), errno);
+		break;
+	case TreeCommand::Restore:
+		drop_sigchld();
+		restore_task(tree.procs[size_t(cmd.index)], dir, channel);
+	default:
+		throw Error(format("internal: unknown command %u", cmd.op), EINVAL);
+	}
+	reply(channel, -1);
+}
+
+// A process criu made, until it restores itself or ends: does what criu
+// asks.  When criu is gone, so is it.
+void serve(const RestoreTree &tree, const ImagesDir &dir, int index, int channel)
+{
+	if (index >= 0 && !tree.procs[size_t(index)].zombie() &&
+	    tree.procs[size_t(index)].core->task->child_subreaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 1); // before a helper ends and leaves it its orphans
+	for (;;) {
+		TreeCommand cmd;
+		if (read(channel, &cmd, sizeof(cmd)) != sizeof(cmd))
+			_exit(1);
+		try {
+			run(tree, dir, index, channel, cmd);
+		} catch (const Error &e) {
+			std::string msg = std::string("ERR:") + e.what();
+			if (write(channel, msg.data(), msg.size()) < 0)
+				_exit(1);
+		}
+	}
+}
+
+const char *restorer_step(uint32_t step)
+{
+	static const char *const names[] = {
+		"unmapping criu", "moving the special mappings", "moving the memory", "setting the mm fields",
+		"signal actions", "timers", "rseq", "thread state", "prctl state", "queueing pending signals",
+		"credentials", "creating a thread",
+	};
+	static_assert(sizeof(names) / sizeof(names[0]) == RESTORER_STEP_CLONE, "a name for every restorer step");
+	return step >= 1 && step <= RESTORER_STEP_CLONE ? names[step - 1] : "unknown";
+}
+
+// What the restoring process said: its own error, the restorer's verdict,
+// or nothing because it died.
+restorer_status wait_for_restorer(int fd, pid_t pid)
+{
+	std::string msg;
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		msg.append(buf, size_t(n));
+	if (msg.rfind("ERR:", 0) == 0)
+		throw Error::described(format("pid %d: ", pid) + msg.substr(4), EIO);
+	// Threads that fail at once each write a verdict: the first is the one
+	// to report.  Success is one verdict, the leader's, alone.
+	restorer_status st;
+	if (msg.size() >= sizeof(st) && msg.size() % sizeof(st) == 0) {
+		memcpy(&st, msg.data(), sizeof(st));
+		if (st.magic == RESTORER_STATUS_MAGIC && st.step == 0 && st.error == 0 && msg.size() == sizeof(st))
+			return st;
+		if (st.magic == RESTORER_STATUS_MAGIC && st.step == RESTORER_STEP_CLONE && st.error == -EEXIST)
+			throw Error(format("pid %d: tid %d was taken while criu prepared the restore: cannot restore "
+					   "the thread with its tid",
+					   pid, st.tid),
+				    EEXIST);
+		if (st.magic == RESTORER_STATUS_MAGIC)
+			throw Error(format("pid %d: thread %d: the restorer failed at step %u (%s)", pid, st.tid, st.step,
+					   restorer_step(st.step)),
+				    -st.error);
+	}
+	// Every copy of the socket's other end is closed: it has ended.
+	int status = 0;
+	std::string how = "it was killed or exited";
+	if (waitpid(pid, &status, WNOHANG) == pid)
+		how = WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : format("exit status %d", WEXITSTATUS(status));
+	throw Error::described(format("pid %d: the restoring process ended before it was done (%s)", pid, how.c_str()),
+			       EIO);
+}
+
+// Thread t leaves the restorer with the registers and signal mask of core.
+void give_state(compel::core::Task &task, pid_t tid, const CoreEntry &core)
+{
+	compel::core::TracedThread &t = task.thread(tid);
+	compel::core::RegSet regs;
+	std::vector<uint8_t> fpu;
+	try {
+		arch_core(core.arch)->load(core, t.thread.get_regset(t.arch->fpu_regset(), t.arch->fpu_max_size()), regs,
+					   fpu);
+	} catch (const Error &e) {
+		throw e.with_context(format("core-%d.img", tid));
+	}
+	task.replace_saved_state(t, regs, fpu, core.thread->blocked_sigs);
+}
+
+// The restorer is waiting in every thread of img's process: give each its
+// dumped registers and signal mask and take the restorer out.  The process
+// stays stopped until the returned task is let go.
+std::unique_ptr<compel::core::Task> take_over(const RestoreImages &img, const restorer_status &st)
+{
+	std::unique_ptr<compel::core::Task> task = compel::core::Task::seize(img.pid, 0);
+	if (task->tids().size() != img.pstree->n_threads)
+		throw Error(format("pid %d: has %zu threads after the restorer, not %zu", img.pid, task->tids().size(),
+				   img.pstree->n_threads),
+			    EIO);
+	int64_t r = task->syscall(compel_sys(COMPEL_SYS_munmap), {st.self.start, st.self.len});
+	if (r < 0)
+		throw Error(format("pid %d: cannot unmap the restorer", img.pid), int(-r));
+	give_state(*task, img.pid, *img.core);
+	for (const auto &core : img.threads)
+		give_state(*task, pid_t(core->tid), *core);
+	return task;
+}
+
+bool is_pid_of(const RestoreTree &tree, uint32_t pid) { return tree.find(pid_t(pid)) != nullptr; }
+
+// The root's session and group are criu's when the root did not lead them
+// (or with --shell-job): so are those of every process that shared them.
+bool outside_session(const RestoreTree &tree, bool shell_job, const PstreeEntry &p)
+{
+	const PstreeEntry &root = *tree.procs.front().pstree;
+	return p.sid == root.sid && (shell_job || root.sid != root.pid->levels[0]);
+}
+
+bool outside_group(const RestoreTree &tree, bool shell_job, const PstreeEntry &p)
+{
+	const PstreeEntry &root = *tree.procs.front().pstree;
+	return p.pgid == root.pgid && (shell_job || root.pgid != root.pid->levels[0]);
+}
+
+} // namespace
+
+TreeRestorer::TreeRestorer(const RestoreTree &tree, const ImagesDir &dir, bool shell_job)
+	: tree_(tree), dir_(dir), shell_job_(shell_job)
+{
+	// What is killed ends under criu, which reaps it: nothing is left.
+	prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper_);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+		throw Error("cannot make criu a child subreaper", errno);
+}
+
+TreeRestorer::~TreeRestorer()
+{
+	for (const Made &m : made_)
+		close(m.channel);
+	if (!released_) {
+		for (const Made &m : made_)
+			kill(m.pid, SIGKILL);
+		while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
+		}
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, was_subreaper_);
+}
+
+std::set<pid_t> TreeRestorer::helper_pids(const RestoreTree &tree, bool shell_job)
+{
+	std::set<pid_t> sessions, out;
+	for (const RestoreImages &p : tree.procs) {
+		const PstreeEntry &e = *p.pstree;
+		const RestoreImages *parent = tree.find(pid_t(e.ppid));
+		if (parent && e.sid != uint32_t(p.pid) && e.sid != parent->pstree->sid && !outside_session(tree, shell_job, e) &&
+		    !is_pid_of(tree, e.sid))
+			sessions.insert(pid_t(e.sid));
+	}
+	out = sessions;
+	for (const RestoreImages &p : tree.procs) {
+		const PstreeEntry &e = *p.pstree;
+		if (e.sid != uint32_t(p.pid) && e.pgid != uint32_t(p.pid) && !outside_group(tree, shell_job, e) &&
+		    !is_pid_of(tree, e.pgid) && !sessions.count(pid_t(e.pgid)))
+			out.insert(pid_t(e.pgid));
+	}
+	return out;
+}
+
+TreeRestorer::Made &TreeRestorer::made(pid_t pid)
+{
+	for (Made &m : made_)
+		if (m.pid == pid)
+			return m;
+	throw Error(format("internal: pid %d was not made", pid), ESRCH);
+}
+
+// Asks pid to do one step and waits until it is done.
+void TreeRestorer::ask(pid_t pid, uint32_t op, int32_t arg, int32_t index)
+{
+	int channel = made(pid).channel;
+	TreeCommand cmd = {op, arg, index};
+	// Not SIGPIPE if it has ended: the error says so.
+	if (send(channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd))
+		throw Error(format("pid %d: cannot talk to it (it has ended?)", pid), errno);
+	if (op == TreeCommand::Restore)
+		return; // it answers when its restorer is done
+	char buf[4096];
+	ssize_t n = read(channel, buf, sizeof(buf));
+	if (n >= 4 && memcmp(buf, "ERR:", 4) == 0)
+		throw Error::described(format("pid %d: ", pid) + std::string(buf + 4, size_t(n - 4)), EIO);
+	TreeReply r;
+	if (n != sizeof(r))
+		throw Error::described(format("pid %d: it ended while criu was making the tree", pid), EIO);
+	memcpy(&r, buf, sizeof(r));
+	if (op != TreeCommand::Fork)
+		return;
+	int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
+	int child = pidfd < 0 ? -1 : int(syscall(SYS_pidfd_getfd, pidfd, r.fd, 0));
+	int err = errno;
+	if (pidfd >= 0)
+		close(pidfd);
+	if (child < 0)
+		throw Error(format("pid %d: cannot take the socket of its child %d", pid, arg), err);
+	made_.push_back({arg, child, index});
+	ask(pid, TreeCommand::Close, r.fd);
+}
+
+void TreeRestorer::make(pid_t creator, pid_t pid, int index)
+{
+	LOG_DEBUG("pid %d: made by %d%s", pid, creator, index < 0 ? " (a helper)" : "");
+	if (creator) {
+		ask(creator, TreeCommand::Fork, pid, index);
+		return;
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		throw Error("cannot make a socket pair", errno);
+	pid_t child;
+	try {
+		child = clone_with_pid(pid);
+	} catch (const Error &) {
+		close(sv[0]), close(sv[1]);
+		throw;
+	}
+	if (child == 0) {
+		close(sv[0]);
+		// If criu dies, so does what it was restoring: nothing half-restored stays.
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		serve(tree_, dir_, index, sv[1]);
+	}
+	close(sv[1]);
+	made_.push_back({pid, sv[0], index});
+}
+
+// Parents before children: each made by its parent, or by the helper of
+// its session when that session's leader is gone.
+void TreeRestorer::make_processes()
+{
+	const RestoreImages &root = tree_.procs.front();
+	make(0, root.pid, 0);
+	if (!shell_job_ && root.pstree->sid == uint32_t(root.pid))
+		ask(root.pid, TreeCommand::Setsid);
+	for (size_t i = 1; i < tree_.procs.size(); i++) {
+		const RestoreImages &p = tree_.procs[i];
+		const PstreeEntry &e = *p.pstree;
+		pid_t parent = pid_t(e.ppid), creator = parent;
+		const RestoreImages &q = *tree_.find(parent);
+		if (e.sid != uint32_t(p.pid) && e.sid != q.pstree->sid) {
+			if (outside_session(tree_, shell_job_, e) || is_pid_of(tree_, e.sid))
+				throw Error(format("pid %d: it is in session %u, its parent %d in session %u: restoring a "
+						   "process that left the subtree of its session's leader is not supported yet",
+						   p.pid, e.sid, parent, q.pstree->sid),
+					    ENOTSUP);
+			if (!q.core->task->child_subreaper)
+				throw Error(format("pid %d: its session %u has no leader, and its parent %d is not a child "
+						   "subreaper: criu cannot make it %d's child in that session",
+						   p.pid, e.sid, parent, parent),
+					    ENOTSUP);
+			pid_t helper = pid_t(e.sid);
+			if (!helper_of_.count(helper)) {
+				make(parent, helper, -1);
+				ask(helper, TreeCommand::Setsid);
+				helper_of_[helper] = parent;
+			} else if (helper_of_[helper] != parent) {
+				throw Error(format("pid %d: its session %u, whose leader is gone, has orphans of pid %d and of "
+						   "pid %d: restoring it is not supported yet",
+						   p.pid, e.sid, helper_of_[helper], parent),
+					    ENOTSUP);
+			}
+			creator = helper;
+		}
+		make(creator, p.pid, int(i));
+		if (e.sid == uint32_t(p.pid))
+			ask(p.pid, TreeCommand::Setsid);
+	}
+}
+
+// Group leaders first, then the members; a group with no leader gets a
+// helper, made by its first member.
+void TreeRestorer::join_groups()
+{
+	for (const RestoreImages &p : tree_.procs) {
+		const PstreeEntry &e = *p.pstree;
+		if (e.pgid == uint32_t(p.pid) && e.sid != uint32_t(p.pid) && !outside_group(tree_, shell_job_, e))
+			ask(p.pid, TreeCommand::Setpgid, p.pid);
+	}
+	for (const RestoreImages &p : tree_.procs) {
+		const PstreeEntry &e = *p.pstree;
+		pid_t group = pid_t(e.pgid);
+		if (group == p.pid || e.sid == uint32_t(p.pid) || outside_group(tree_, shell_job_, e))
+			continue;
+		if (!is_pid_of(tree_, e.pgid) && !helper_of_.count(group)) {
+			make(p.pid, group, -1);
+			ask(group, TreeCommand::Setpgid, group);
+			helper_of_[group] = p.pid;
+		}
+		ask(p.pid, TreeCommand::Setpgid, group);
+	}
+}
+
+void TreeRestorer::end_helpers_and_zombies()
+{
+	for (const RestoreImages &p : tree_.procs)
+		if (p.zombie())
+			ask(p.pid, TreeCommand::Exit, int32_t(p.pstree->zombie_status));
+	for (const auto &[helper, creator] : helper_of_) {
+		ask(helper, TreeCommand::Exit, 0);
+		ask(creator, TreeCommand::Reap, helper);
+	}
+	for (const RestoreImages &p : tree_.procs)
+		for (int tries = 0; p.zombie() && proc::read_stat(p.pid).state != 'Z'; tries++) {
+			if (tries == 1000)
+				throw Error(format("pid %d: it does not end, to be the zombie it was", p.pid), ETIMEDOUT);
+			usleep(1000);
+		}
+}
+
+// A helper's end gives its children to the nearest child subreaper: the
+// parent they had, if it is one.
+void TreeRestorer::check_parents() const
+{
+	for (size_t i = 1; i < tree_.procs.size(); i++) {
+		const RestoreImages &p = tree_.procs[i];
+		pid_t ppid = proc::read_stat(p.pid).ppid;
+		if (ppid != pid_t(p.pstree->ppid))
+			throw Error(format("pid %d: its parent is %d after its session's helper ended, not %u", p.pid, ppid,
+					   p.pstree->ppid),
+				    EIO);
+	}
+}
+
+void TreeRestorer::create()
+{
+	make_processes();
+	join_groups();
+	end_helpers_and_zombies();
+	check_parents();
+	LOG_DEBUG("%zu processes made, %zu helpers gone", tree_.procs.size(), helper_of_.size());
+}
+
+void TreeRestorer::restore(bool leave_stopped)
+{
+	try {
+		restore_all(leave_stopped);
+	} catch (const Error &) {
+		// Before the seized ones are let go, with their restored registers.
+		for (const Made &m : made_)
+			kill(m.pid, SIGKILL);
+		throw;
+	}
+}
+
+void TreeRestorer::restore_all(bool leave_stopped)
+{
+	std::vector<std::pair<const RestoreImages *, Made *>> live;
+	for (Made &m : made_)
+		if (m.index >= 0 && !tree_.procs[size_t(m.index)].zombie())
+			live.push_back({&tree_.procs[size_t(m.index)], &m});
+	for (auto &[img, m] : live)
+		ask(m->pid, TreeCommand::Restore, 0, m->index);
+	std::vector<restorer_status> done;
+	for (auto &[img, m] : live) {
+		done.push_back(wait_for_restorer(m->channel, m->pid));
+		LOG_DEBUG("pid %d: the restorer is done", m->pid);
+	}
+	// No process runs its own code before every one is restored.
+	std::vector<std::unique_ptr<compel::core::Task>> tasks;
+	for (size_t i = 0; i < live.size(); i++)
+		tasks.push_back(take_over(*live[i].first, done[i]));
+	for (auto &task : tasks)
+		if (leave_stopped && kill(task->pid(), SIGSTOP) != 0)
+			throw Error(format("pid %d: cannot stop it", task->pid()), errno);
+	released_ = true;
+	for (auto &task : tasks)
+		task->detach();
+}
+
+} // namespace criu

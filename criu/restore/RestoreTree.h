@@ -1,0 +1,71 @@
+#pragma once
+
+#include <map>
+#include <set>
+#include <sys/types.h>
+#include <vector>
+
+#include "ImagesDir.h"
+#include "RestoreImages.h"
+
+namespace criu {
+
+// Makes the processes of a dump with their pids, sessions and process
+// groups, and has each restore itself.
+//
+// criu drives every process it makes, one step at a time, over a
+// SOCK_SEQPACKET socket of its own (the process is still criu's code): fork
+// a child with a given pid, setsid, setpgid, exit, reap a child, restore.
+// A process asked to fork makes the child's socket, and criu takes its end
+// out of the parent with pidfd_getfd(), so that nothing but criu and the
+// child ever holds it: when the child ends, criu reads the end of its socket.
+//
+// Sessions and groups whose leader is not a live process of the dump get a
+// helper with the leader's pid: a session's under the parent of the
+// processes that were in it (which must be a child subreaper: they are its
+// orphans), a group's under the first process that is in it.  Helpers end,
+// and are reaped, before any process restores itself; a zombie ends then
+// too, with its exit status, and stays unreaped.
+class TreeRestorer {
+public:
+	TreeRestorer(const RestoreTree &tree, const ImagesDir &dir, bool shell_job);
+	// Kills what it made, unless release() was reached.
+	~TreeRestorer();
+	TreeRestorer(const TreeRestorer &) = delete;
+	TreeRestorer &operator=(const TreeRestorer &) = delete;
+
+	// The pids of the helpers the tree needs.
+	static std::set<pid_t> helper_pids(const RestoreTree &tree, bool shell_job);
+
+	// Every process with its pid, session and group; helpers gone.
+	void create();
+	// Has every live process restore itself, then gives each thread its
+	// registers and lets all go at once (stopped, with leave_stopped).
+	void restore(bool leave_stopped);
+
+private:
+	struct Made {
+		pid_t pid;
+		int channel;    // criu's end of its socket
+		int index;      // in tree.procs; -1: a helper
+	};
+
+	void make(pid_t creator, pid_t pid, int index); // creator 0: criu
+	Made &made(pid_t pid);
+	void ask(pid_t pid, uint32_t op, int32_t arg = 0, int32_t index = -1);
+	void make_processes();
+	void join_groups();
+	void end_helpers_and_zombies();
+	void check_parents() const;
+	void restore_all(bool leave_stopped);
+
+	const RestoreTree &tree_;
+	const ImagesDir &dir_;
+	bool shell_job_;
+	bool released_ = false;
+	int was_subreaper_ = 0;
+	std::vector<Made> made_;
+	std::map<pid_t, pid_t> helper_of_; // a helper's pid: who made it
+};
+
+} // namespace criu
