@@ -17,10 +17,16 @@ int main(int argc, char **argv)
 	child = fork();
 	if (child == 0) {
 		close(p[0]);
+		/* Its descriptors are as the test will see them: say so. */
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
 		e2e_wait();
 		_exit(write(p[1], "ok", 2) == 2 ? 0 : 1);
 	}
 	close(p[1]);
+	if (read(p[0], buf, 1) != 1 || buf[0] != 'r')
+		e2e_fail("the child did not get ready");
+	buf[0] = 0;
 	e2e_ready(argc, argv);
 	e2e_wait();
 	if (e2e_verdict_of(child) != 0 || read(p[0], buf, sizeof(buf) - 1) != 2 || strcmp(buf, "ok"))
