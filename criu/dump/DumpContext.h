@@ -13,12 +13,19 @@
 #include "Options.h"
 #include "Infection.h"
 #include "Task.h"
+#include "UniqueFd.h"
 #include "UnixDiag.h"
 #include "dump-protocol.h"
 #include "files.pb-c.h"
 #include "mm.pb-c.h"
 
 namespace criu {
+
+struct InFlight {
+	UniqueFd fd;
+	UnixQueuedEntry *entry; // the message that carries it
+	uint32_t id = 0;
+};
 
 // Every open file of the dump, once, as files.img will list it.
 class FileTable {
@@ -63,6 +70,9 @@ struct DumpContext {
 	// st_dev and st_ino: the tree's.
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &inode_ids;
 	std::map<uint32_t, pid_t> &inode_owner; // which process an inode id was first seen in
+	// Descriptors in flight in the process's unix sockets, received by
+	// criu (MSG_PEEK); dump_files() gives each its file id in entry.
+	std::vector<InFlight> in_flight;
 	// The kernel's unix sockets, and those of the process, read at its first.
 	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
 	std::optional<std::set<uint32_t>> own_sockets;

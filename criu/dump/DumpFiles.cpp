@@ -135,10 +135,11 @@ FileEntry *external(DumpContext &c, const std::string &key, uint32_t flags)
 	return c.arena.make(f);
 }
 
-// The file entry of descriptor fd, or a failure naming what is not supported.
-FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
+// The file entry of d, or a failure naming what is not supported.
+FileEntry *describe(DumpContext &c, DumpedFd &d)
 {
-	DumpedFd d(c, fd, format("/proc/%d/fd/%d", c.pid, fd), info);
+	int fd = d.fd;
+	const proc::FdInfo &info = d.info;
 	d.target = readlink_str(d.link);
 	if (stat(d.link.c_str(), &d.st) != 0)
 		d.fail("cannot stat " + d.target, errno);
@@ -150,9 +151,14 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 		f = reg_file(c, d.target, d.link, d.flags, info.pos);
 	// What the process shares with whoever started it: restored by the
 	// restoring tool's own descriptors.
-	else if (fd <= 2 && ((S_ISFIFO(st.st_mode) && !holds_other_end(c, fd, st, d.flags)) || S_ISSOCK(st.st_mode)))
+	else if (d.flying && !S_ISFIFO(st.st_mode) && !info.eventfd && !info.signalfd && !info.timerfd &&
+		 d.target != "anon_inode:inotify")
+		d.refuse(format("is %s (%s): sending it is not supported yet",
+				S_ISSOCK(st.st_mode) ? "a socket" : S_ISCHR(st.st_mode) ? "a character device" : "this kind of file",
+				d.target.c_str()));
+	else if (!d.flying && fd <= 2 && ((S_ISFIFO(st.st_mode) && !holds_other_end(c, fd, st, d.flags)) || S_ISSOCK(st.st_mode)))
 		return external(c, d.target, d.flags);
-	else if (fd <= 2 && S_ISCHR(st.st_mode) && is_tty(d.target)) {
+	else if (!d.flying && fd <= 2 && S_ISCHR(st.st_mode) && is_tty(d.target)) {
 		if (!c.opts.shell_job)
 			c.refuse(format("fd %d is the terminal %s: dump it with --shell-job", fd, d.target.c_str()));
 		return external(c, d.target, d.flags);
@@ -187,6 +193,12 @@ FileEntry *describe(DumpContext &c, int fd, const proc::FdInfo &info)
 }
 
 } // namespace
+
+FileEntry *describe_in_flight(DumpContext &c, int local_fd)
+{
+	DumpedFd d = DumpedFd::in_flight(c, local_fd);
+	return describe(c, d);
+}
 
 FileEntry *reg_file(DumpContext &c, const std::string &path, const std::string &proc_link, uint32_t flags,
 		    uint64_t pos)
@@ -229,7 +241,8 @@ void dump_files(DumpContext &c)
 			if (syscall(SYS_kcmp, c.pid, c.pid, kKcmpFile, o.fd, fd) == 0)
 				id = o.id;
 		if (!id) {
-			FileEntry *f = describe(c, fd, info);
+			DumpedFd d(c, fd, format("/proc/%d/fd/%d", c.pid, fd), info);
+			FileEntry *f = describe(c, d);
 			id = c.files.add(f);
 			if (f->reg && f->reg->deleted)
 				save_ghost(c, f, format("/proc/%d/fd/%d", c.pid, fd), f->reg->size, fd);
@@ -243,6 +256,32 @@ void dump_files(DumpContext &c)
 		LOG_DEBUG("pid %d fd %d: file %u", c.pid, fd, id);
 	}
 	c.write_image(ImageKind::Fdinfo, format("fdinfo-%d.img", c.pid), fdinfos);
+
+	// Descriptors in flight in the process's unix sockets: files it has
+	// open too (the same open file, by kcmp), or files of their own.
+	for (size_t i = 0; i < c.in_flight.size(); i++) {
+		InFlight &f = c.in_flight[i];
+		int local = f.fd.get();
+		uint32_t id = 0;
+		for (const Open &o : seen)
+			if (syscall(SYS_kcmp, c.pid, getpid(), kKcmpFile, o.fd, local) == 0)
+				id = o.id;
+		for (size_t j = 0; !id && j < i; j++)
+			if (syscall(SYS_kcmp, getpid(), getpid(), kKcmpFile, c.in_flight[j].fd.get(), local) == 0)
+				id = c.in_flight[j].id;
+		if (!id) {
+			FileEntry *e = describe_in_flight(c, local);
+			id = c.files.add(e);
+			if (e->reg && e->reg->deleted)
+				save_ghost(c, e, format("/proc/self/fd/%d", local), e->reg->size, local);
+		}
+		f.id = id;
+		UnixQueuedEntry &q = *f.entry;
+		uint32_t *ids = c.arena.array<uint32_t>(q.n_files + 1);
+		std::copy(q.files, q.files + q.n_files, ids);
+		ids[q.n_files++] = id;
+		q.files = ids;
+	}
 
 	FsEntry fs = FS_ENTRY__INIT;
 	for (auto [link, id] : {std::pair{"cwd", &fs.cwd_id}, std::pair{"root", &fs.root_id}}) {

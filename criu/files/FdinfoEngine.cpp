@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <utility>
 
 #include <compel/error.hpp>
 
@@ -19,6 +20,8 @@ namespace {
 std::string describe(const FileDesc &f)
 {
 	const char *type = protobuf_c_enum_descriptor_get_value(&file_entry__type_t__descriptor, f.entry.type)->name;
+	if (f.fles.empty())
+		return format("file %u (%s, in flight in a unix socket)", f.entry.id, type);
 	return format("fd %u (file %u, %s)", f.fles.front()->fd, f.entry.id, type);
 }
 
@@ -29,7 +32,14 @@ void FdinfoEngine::add(std::unique_ptr<FileDesc> file, std::vector<const FdinfoE
 	file->fles = std::move(fles);
 	for (const FdinfoEntry *fle : file->fles)
 		by_fd_[int(fle->fd)] = file.get();
+	by_id_[file->entry.id] = file.get();
 	files_.push_back(std::move(file));
+}
+
+FileDesc *FdinfoEngine::file_by_id(uint32_t id) const
+{
+	auto it = by_id_.find(id);
+	return it == by_id_.end() ? nullptr : it->second;
 }
 
 FileDesc *FdinfoEngine::file_at(int fd) const
@@ -50,6 +60,10 @@ int FdinfoEngine::park(int fd) const
 
 void FdinfoEngine::hand_out(FileDesc &file, int fd)
 {
+	if (file.fles.empty()) { // in flight only: parked until the end
+		file.fd = fd;
+		return;
+	}
 	for (const FdinfoEntry *fle : file.fles) {
 		int to = int(fle->fd);
 		sfd_.check(to);
@@ -126,6 +140,9 @@ void FdinfoEngine::run()
 			throw Error(msg, EDEADLK);
 		}
 	}
+	for (auto &f : files_)
+		if (f->fles.empty() && f->fd >= 0)
+			close(std::exchange(f->fd, -1));
 }
 
 } // namespace criu

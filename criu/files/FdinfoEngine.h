@@ -36,6 +36,9 @@ public:
 	void in_place(FileDesc &file);
 	// The file that descriptor fd of the task refers to, or nullptr.
 	FileDesc *file_at(int fd) const;
+	// The file of files.img id, or nullptr.  A file with no descriptor is
+	// in flight in a unix socket: its own stays parked until run() ends.
+	FileDesc *file_by_id(uint32_t id) const;
 
 private:
 	void finish(FileDesc &file);
@@ -44,6 +47,7 @@ private:
 	const ImagesDir &dir_;
 	std::vector<std::unique_ptr<FileDesc>> files_;
 	std::map<int, FileDesc *> by_fd_;
+	std::map<uint32_t, FileDesc *> by_id_;
 };
 
 } // namespace criu

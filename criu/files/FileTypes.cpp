@@ -18,8 +18,17 @@ DumpedFd::DumpedFd(DumpContext &ctx, int n, const std::string &proc_link, const 
 {
 }
 
+DumpedFd DumpedFd::in_flight(DumpContext &ctx, int local_fd)
+{
+	DumpedFd d(ctx, local_fd, format("/proc/self/fd/%d", local_fd), proc::read_fdinfo(getpid(), local_fd));
+	d.flying = true;
+	return d;
+}
+
 int DumpedFd::copy()
 {
+	if (flying)
+		return fd;
 	if (!copy_) {
 		copy_.reset(int(syscall(SYS_pidfd_getfd, c.task.pidfd(), fd, 0)));
 		if (!copy_)
@@ -42,9 +51,12 @@ uint32_t DumpedFd::inode_id(bool &first)
 	return it->second;
 }
 
-void DumpedFd::fail(const std::string &what, int err) const { c.fail(format("fd %d: ", fd) + what, err); }
+// What messages call the descriptor.
+std::string DumpedFd::name() const { return flying ? "a descriptor in flight in a unix socket" : format("fd %d", fd); }
 
-void DumpedFd::refuse(const std::string &what) const { c.refuse(format("fd %d ", fd) + what); }
+void DumpedFd::fail(const std::string &what, int err) const { c.fail(name() + ": " + what, err); }
+
+void DumpedFd::refuse(const std::string &what) const { c.refuse(name() + " " + what); }
 
 FownEntry *dump_fown(DumpedFd &d)
 {

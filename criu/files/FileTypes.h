@@ -18,6 +18,9 @@ struct DumpContext;
 // One descriptor of the dumped process, as dump_files() found it.
 struct DumpedFd {
 	DumpedFd(DumpContext &ctx, int n, const std::string &proc_link, const proc::FdInfo &fdinfo);
+	// A descriptor in flight in a unix socket of the process, which criu
+	// received with MSG_PEEK as its own local_fd.
+	static DumpedFd in_flight(DumpContext &ctx, int local_fd);
 
 	DumpContext &c;
 	int fd;
@@ -26,6 +29,7 @@ struct DumpedFd {
 	struct stat st = {};
 	proc::FdInfo info;
 	uint32_t flags; // open(2) flags but O_CLOEXEC
+	bool flying = false; // fd is criu's own, in flight in a socket of the process
 
 	// A copy of the descriptor in criu (pidfd_getfd), for what only the
 	// open file itself tells (fcntl, ioctl).
@@ -33,6 +37,7 @@ struct DumpedFd {
 	// A small id of the inode, the same for every file of it; first is
 	// true for its first file.
 	uint32_t inode_id(bool &first);
+	std::string name() const;
 	[[noreturn]] void fail(const std::string &what, int err) const;
 	[[noreturn]] void refuse(const std::string &what) const;
 
@@ -50,6 +55,9 @@ FileEntry *dump_epoll(DumpedFd &d);
 FileEntry *dump_memfd(DumpedFd &d);
 FileEntry *dump_unix_socket(DumpedFd &d);
 FileEntry *dump_tty(DumpedFd &d); // a pty whose master the process holds
+// The entry of a descriptor in flight (DumpFiles.cpp): the types that
+// need nothing else of the process.
+FileEntry *describe_in_flight(DumpContext &c, int local_fd);
 // /dev/ptmx or /dev/pts/<n>.
 bool is_pty(const std::string &path);
 // Who gets SIGIO for the file, if anyone; the entry of any file type.

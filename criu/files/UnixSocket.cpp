@@ -75,9 +75,36 @@ const proc::UnixSocket *listener_of(DumpContext &c, uint32_t ino)
 	return nullptr;
 }
 
+// Consecutive runs of a stream's bytes joined; a run that carries
+// descriptors is received apart, so it stays one of its own (and in flight
+// entries point to it).
+std::vector<UnixQueuedEntry *> join_runs(DumpedFd &d, const std::vector<UnixQueuedEntry *> &runs)
+{
+	std::vector<UnixQueuedEntry *> out;
+	for (UnixQueuedEntry *r : runs) {
+		bool carries = false;
+		for (const InFlight &f : d.c.in_flight)
+			carries |= f.entry == r;
+		UnixQueuedEntry *last = out.empty() ? nullptr : out.back();
+		bool last_carries = false;
+		for (const InFlight &f : d.c.in_flight)
+			last_carries |= last && f.entry == last;
+		if (!last || carries || last_carries) {
+			out.push_back(r);
+			continue;
+		}
+		uint8_t *both = d.c.arena.array<uint8_t>(last->data.len + r->data.len);
+		memcpy(both, last->data.data, last->data.len);
+		memcpy(both + last->data.len, r->data.data, r->data.len);
+		last->data = {last->data.len + r->data.len, both};
+	}
+	return out;
+}
+
 // What the socket has received and not read, read with MSG_PEEK from the
 // peek offset 0 on (so that it stays there for the process), one message
-// at a time.  Descriptors in flight would be installed here: refused.
+// at a time.  Descriptors in flight arrive here as criu's own: dump_files()
+// describes them once it knows the process's own files.
 void save_queue(DumpedFd &d, const proc::UnixSocket &s, UnixSkEntry &u)
 {
 	int sk = d.copy();
@@ -108,15 +135,14 @@ void save_queue(DumpedFd &d, const proc::UnixSocket &s, UnixSkEntry &u)
 			failure = format("cannot read what it has received (%s)", strerror(errno));
 		if (n <= 0)
 			break;
-		bool rights = false;
+		std::vector<int> fds;
 		for (cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h))
-			if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
-				rights = true;
+			if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
 				for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
-					close(reinterpret_cast<int *>(CMSG_DATA(h))[i]);
-			}
-		if (rights || (m.msg_flags & MSG_CTRUNC)) {
-			failure = "has descriptors in flight (SCM_RIGHTS) in what it has received: not supported yet";
+					fds.push_back(reinterpret_cast<int *>(CMSG_DATA(h))[i]);
+		std::vector<UniqueFd> owned(fds.begin(), fds.end());
+		if (m.msg_flags & MSG_CTRUNC) {
+			failure = "has more than 64 descriptors in flight in one message: not supported yet";
 			break;
 		}
 		if (m.msg_flags & MSG_TRUNC) {
@@ -135,25 +161,17 @@ void save_queue(DumpedFd &d, const proc::UnixSocket &s, UnixSkEntry &u)
 			q.sender = {name_len, name};
 		}
 		queue.push_back(d.c.arena.make(q));
+		for (UniqueFd &fd : owned)
+			d.c.in_flight.push_back({std::move(fd), queue.back()});
 	}
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off)) < 0 && failure.empty())
 		failure = format("cannot put its peek offset back (%s)", strerror(errno));
 	if (!failure.empty())
 		d.refuse("is a unix socket that " + failure);
-	// A stream's bytes are one run, whatever the writes that made them.
-	if (s.type == SOCK_STREAM && queue.size() > 1) {
-		size_t total = 0;
-		for (auto *q : queue)
-			total += q->data.len;
-		uint8_t *all = d.c.arena.array<uint8_t>(total);
-		size_t at = 0;
-		for (auto *q : queue) {
-			memcpy(all + at, q->data.data, q->data.len);
-			at += q->data.len;
-		}
-		queue[0]->data = {total, all};
-		queue.resize(1);
-	}
+	// A stream's bytes are one run, whatever the writes that made them,
+	// but for the descriptors sent along: they stay with their bytes.
+	if (s.type == SOCK_STREAM)
+		queue = join_runs(d, queue);
 	u.n_queue = queue.size();
 	u.queue = u.n_queue ? d.c.arena.array<UnixQueuedEntry *>(u.n_queue) : nullptr;
 	std::copy(queue.begin(), queue.end(), u.queue);
@@ -337,9 +355,27 @@ void make_room(int sk, const UnixSkEntry &to)
 		set_int(sk, SO_SNDBUFFORCE, int(std::min<size_t>(bytes + (1 << 16), INT_MAX / 2)), "SO_SNDBUFFORCE");
 }
 
-// What `to` had received goes back in, sent through `via`; to_name is
-// where datagrams go when via is not connected to it.
-void put_back(int via, const UnixSkEntry &to, const std::string &to_name)
+// Whether the files in flight in what u had received are restored, so
+// that they can be sent along again.
+bool flying_ready(const FdinfoEngine &engine, const UnixSkEntry &u)
+{
+	for (size_t i = 0; i < u.n_queue; i++)
+		for (size_t j = 0; j < u.queue[i]->n_files; j++) {
+			const FileDesc *f = engine.file_by_id(u.queue[i]->files[j]);
+			if (!f)
+				throw Error(format("socket:[%u] had file %u in flight, which is not in the images", u.ino,
+						   u.queue[i]->files[j]),
+					    ENOENT);
+			if (!f->done)
+				return false;
+		}
+	return true;
+}
+
+// What `to` had received goes back in, sent through `via`, with the
+// descriptors that came along; to_name is where datagrams go when via is
+// not connected to it.
+void put_back(const FdinfoEngine &engine, int via, const UnixSkEntry &to, const std::string &to_name)
 {
 	for (size_t i = 0; i < to.n_queue; i++) {
 		const UnixQueuedEntry &q = *to.queue[i];
@@ -347,10 +383,28 @@ void put_back(int via, const UnixSkEntry &to, const std::string &to_name)
 		sockaddr_un a = {};
 		if (!to_name.empty())
 			a = address(to_name, len);
+		std::vector<int> fds;
+		for (size_t j = 0; j < q.n_files; j++)
+			fds.push_back(engine.file_by_id(q.files[j])->fd);
+		std::vector<char> control(fds.empty() ? 0 : CMSG_SPACE(fds.size() * sizeof(int)));
 		size_t done = 0;
 		do { // once for an empty datagram
-			ssize_t n = sendto(via, q.data.data + done, q.data.len - done, MSG_DONTWAIT | MSG_NOSIGNAL,
-					   len ? reinterpret_cast<sockaddr *>(&a) : nullptr, len);
+			iovec iov = {const_cast<uint8_t *>(q.data.data) + done, q.data.len - done};
+			msghdr m = {};
+			m.msg_name = len ? &a : nullptr;
+			m.msg_namelen = len;
+			m.msg_iov = &iov;
+			m.msg_iovlen = 1;
+			if (!done && !fds.empty()) {
+				m.msg_control = control.data();
+				m.msg_controllen = control.size();
+				cmsghdr *h = CMSG_FIRSTHDR(&m);
+				h->cmsg_level = SOL_SOCKET;
+				h->cmsg_type = SCM_RIGHTS;
+				h->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
+				memcpy(CMSG_DATA(h), fds.data(), fds.size() * sizeof(int));
+			}
+			ssize_t n = sendmsg(via, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n < 0)
 				throw Error(format("cannot put back the %zu bytes socket:[%u] had received", q.data.len, to.ino),
 					    errno);
@@ -374,12 +428,12 @@ void finish_socket(int sk, const UnixSkEntry &u)
 }
 
 // The two ends of a connection, each with what it had received.
-void fill_connection(int a, const UnixSkEntry &ua, int b, const UnixSkEntry &ub)
+void fill_connection(const FdinfoEngine &engine, int a, const UnixSkEntry &ua, int b, const UnixSkEntry &ub)
 {
 	make_room(b, ua);
 	make_room(a, ub);
-	put_back(b, ua, "");
-	put_back(a, ub, "");
+	put_back(engine, b, ua, "");
+	put_back(engine, a, ub, "");
 	finish_socket(a, ua);
 	finish_socket(b, ub);
 }
@@ -400,6 +454,10 @@ public:
 		if (u.state == TCP_LISTEN)
 			return listen_with_connections(engine, u);
 		const UnixSkEntry *peer = u.has_peer ? all_->find(u.peer) : nullptr;
+		if (!made_ && (!flying_ready(engine, u) || (peer && !flying_ready(engine, *peer)))) {
+			waiting_ = "the files in flight in what it had received";
+			return Step::NotYet;
+		}
 		if (peer && peer->has_peer && peer->peer == u.ino) {
 			if (const UnixSkEntry *l = listener_for(u, *peer)) {
 				waiting_ = format("the listener socket:[%u], which connects it", l->ino);
@@ -446,11 +504,11 @@ private:
 			throw Error("cannot make a socket pair", errno);
 		UniqueFd mine(engine.park(sv[0])), other(engine.park(sv[1]));
 		if (peer) {
-			fill_connection(mine.get(), u, other.get(), *peer);
+			fill_connection(engine, mine.get(), u, other.get(), *peer);
 			all_->made[peer->ino] = std::move(other);
 		} else {
 			make_room(other.get(), u);
-			put_back(other.get(), u, "");
+			put_back(engine, other.get(), u, "");
 			other.reset();
 			finish_socket(mine.get(), u);
 		}
@@ -462,6 +520,11 @@ private:
 	// already first (accept() takes them in order), then those waiting.
 	Step listen_with_connections(FdinfoEngine &engine, const UnixSkEntry &u)
 	{
+		for (const auto &[ino, a] : all_->entries)
+			if (!flying_ready(engine, *a)) {
+				waiting_ = format("the files in flight in what socket:[%u] had received", ino);
+				return Step::NotYet;
+			}
 		UniqueFd l(engine.park(make_socket(u).release()));
 		if (listen(l.get(), int(u.backlog)) != 0)
 			throw Error(format("cannot listen with a backlog of %u", u.backlog), errno);
@@ -477,7 +540,7 @@ private:
 			if (!accepted)
 				throw Error(format("cannot accept the connection of socket:[%u]", c->ino), errno);
 			accepted.reset(engine.park(accepted.release()));
-			fill_connection(accepted.get(), *a, client.get(), *c);
+			fill_connection(engine, accepted.get(), *a, client.get(), *c);
 			all_->made[a->ino] = std::move(accepted);
 			all_->made[c->ino] = std::move(client);
 		}
@@ -507,7 +570,7 @@ private:
 				if (!sender)
 					throw Error("cannot make a unix socket", errno);
 				make_room(sender.get(), u);
-				put_back(sender.get(), u, name_of(u));
+				put_back(engine, sender.get(), u, name_of(u));
 			}
 		}
 		if (u.has_peer) {

@@ -204,7 +204,15 @@ void check_unix_sockets(const RestoreTree &tree)
 	for (auto &f : tree.files)
 		if (f->unix_sk && !by_ino.emplace(f->unix_sk->ino, f->unix_sk).second)
 			bad("files.img", format("file %u: unix_sk.ino %u is also another socket's", f->id, f->unix_sk->ino));
+	std::set<uint32_t> ids;
+	for (auto &f : tree.files)
+		ids.insert(f->id);
 	for (const auto &[ino, u] : by_ino) {
+		for (size_t i = 0; i < u->n_queue; i++)
+			for (size_t j = 0; j < u->queue[i]->n_files; j++)
+				if (!ids.count(u->queue[i]->files[j]))
+					bad("files.img", format("unix socket %u: unix_sk.queue.files %u is no file of the images", ino,
+								u->queue[i]->files[j]));
 		if (u->has_peer && !by_ino.count(u->peer))
 			bad("files.img", format("unix socket %u: unix_sk.peer %u is no unix socket of the images", ino, u->peer));
 		for (size_t i = 0; i < u->n_pending; i++)

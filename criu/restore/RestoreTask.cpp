@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <map>
+#include <set>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -86,10 +87,18 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 	}
 	FdinfoEngine engine(sfd, dir);
 	FileDescFactory factory;
+	std::set<uint32_t> flying; // files only in flight in the task's unix sockets
 	for (auto &[id, list] : fles) {
 		std::sort(list.begin(), list.end(), [](auto *a, auto *b) { return a->fd < b->fd; });
-		engine.add(factory.make(img.file(id)), list);
+		const FileEntry &f = img.file(id);
+		engine.add(factory.make(f), list);
+		for (size_t i = 0; f.unix_sk && i < f.unix_sk->n_queue; i++)
+			for (size_t j = 0; j < f.unix_sk->queue[i]->n_files; j++)
+				if (!fles.count(f.unix_sk->queue[i]->files[j]))
+					flying.insert(f.unix_sk->queue[i]->files[j]);
 	}
+	for (uint32_t id : flying)
+		engine.add(factory.make(img.file(id)), {});
 	engine.run();
 }
 
