@@ -441,15 +441,17 @@ void TreeRestorer::join_groups()
 	}
 }
 
+// Helpers first: the process that made one, which reaps it, may be a zombie
+// to be.
 void TreeRestorer::end_helpers_and_zombies()
 {
-	for (const RestoreImages &p : tree_.procs)
-		if (p.zombie())
-			ask(p.pid, TreeCommand::Exit, int32_t(p.pstree->zombie_status));
 	for (const auto &[helper, creator] : helper_of_) {
 		ask(helper, TreeCommand::Exit, 0);
 		ask(creator, TreeCommand::Reap, helper);
 	}
+	for (const RestoreImages &p : tree_.procs)
+		if (p.zombie())
+			ask(p.pid, TreeCommand::Exit, int32_t(p.pstree->zombie_status));
 	for (const RestoreImages &p : tree_.procs)
 		for (int tries = 0; p.zombie() && proc::read_stat(p.pid).state != 'Z'; tries++) {
 			if (tries == 1000)

@@ -1,8 +1,9 @@
 /*
- * Zombies: three children that have ended, with exit codes 3 and 42 and
+ * Zombies: four children that have ended, with exit codes 3, 42 and 7 and
  * killed by SIGUSR1, not reaped before the dump; the one that exits with
- * 42 led a process group, in which child W still is.  After the restore
- * the root reaps them and checks how each ended.
+ * 42 led a process group, in which child W still is; the one that exits
+ * with 7 is alone in the group of L, which has ended and been reaped.
+ * After the restore the root reaps them and checks how each ended.
  */
 #include "e2e.h"
 
@@ -19,6 +20,7 @@ static pid_t zombie(void (*end)(void))
 
 static void exit3(void) { _exit(3); }
 static void exit42(void) { _exit(42); }
+static void exit7(void) { _exit(7); }
 static void killed(void)
 {
 	signal(SIGUSR1, SIG_DFL);
@@ -38,8 +40,8 @@ static void end_unreaped(pid_t pid)
 
 int main(int argc, char **argv)
 {
-	pid_t z[3], w;
-	int want[3], status, i;
+	pid_t z[4], w, l;
+	int want[4], status, i;
 
 	e2e_init(argc, argv);
 	e2e_tree_init();
@@ -54,12 +56,19 @@ int main(int argc, char **argv)
 	}
 	if (setpgid(w, z[1]))
 		e2e_fail("setpgid: %s", strerror(errno));
-	for (i = 0; i < 3; i++)
+	l = zombie(exit3);
+	setpgid(l, l);
+	z[3] = zombie(exit7), want[3] = 7 << 8;
+	if (setpgid(z[3], l))
+		e2e_fail("setpgid: %s", strerror(errno));
+	kill(l, SIGTERM);
+	waitpid(l, NULL, 0);
+	for (i = 0; i < 4; i++)
 		end_unreaped(z[i]);
 	e2e_ready(argc, argv);
 
 	e2e_wait();
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		if (waitpid(z[i], &status, WNOHANG) != z[i])
 			e2e_fail("zombie %d is not there to reap: %s", (int)z[i], strerror(errno));
 		if (status != want[i])
