@@ -197,6 +197,9 @@ void dump(const Options &opts)
 	std::vector<TreeProcess> &procs = tree.processes();
 	uint64_t frozen = monotonic_us();
 	DumpShared s;
+	for (TreeProcess &p : procs)
+		if (!p.zombie())
+			s.pids.push_back(p.pid);
 	try {
 		for (TreeProcess &p : procs)
 			if (!p.zombie())

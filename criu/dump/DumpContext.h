@@ -44,7 +44,15 @@ struct DumpShared {
 	Arena arena;
 	FileTable files;
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> inode_ids;
-	std::map<uint32_t, pid_t> inode_owner;
+	// Every descriptor dumped so far, for those of other processes that
+	// refer to the same open file (inherited over fork).
+	struct SeenFd {
+		pid_t pid;
+		int fd;
+		uint32_t id;
+	};
+	std::vector<SeenFd> seen_fds;
+	std::vector<pid_t> pids; // the tree's live processes
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
 	struct PageCounts {
 		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;
@@ -56,7 +64,7 @@ struct DumpShared {
 struct DumpContext {
 	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, DumpShared &s)
 		: opts(o), dir(d), task(t), pid(t.pid()), arena(s.arena), files(s.files), inode_ids(s.inode_ids),
-		  inode_owner(s.inode_owner), written(s.written), pages(s.pages)
+		  seen_fds(s.seen_fds), pids(s.pids), written(s.written), pages(s.pages)
 	{
 	}
 
@@ -69,7 +77,8 @@ struct DumpContext {
 	// Small ids of inodes that several files share (pipes, memfds), by
 	// st_dev and st_ino: the tree's.
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &inode_ids;
-	std::map<uint32_t, pid_t> &inode_owner; // which process an inode id was first seen in
+	std::vector<DumpShared::SeenFd> &seen_fds;
+	const std::vector<pid_t> &pids;
 	// Descriptors in flight in the process's unix sockets, received by
 	// criu (MSG_PEEK); dump_files() gives each its file id in entry.
 	std::vector<InFlight> in_flight;

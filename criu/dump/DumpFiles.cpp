@@ -49,18 +49,40 @@ bool plain_device(const std::string &path)
 
 bool is_tty(const std::string &path) { return path.rfind("/dev/pts/", 0) == 0 || path.rfind("/dev/tty", 0) == 0; }
 
-// Whether the process has the pipe or FIFO of fd open the other way too:
-// then it made the pipe itself, and does not share it with the outside.
-bool holds_other_end(DumpContext &c, int fd, const struct stat &st, uint32_t flags)
+// Whether a process of the tree has the pipe or FIFO of fd open the other
+// way too: then the tree made the pipe itself (a shell pipeline), and does
+// not share it with the outside.
+bool holds_other_end(DumpContext &c, const struct stat &st, uint32_t flags)
 {
-	for (int other : proc::list_fds(c.pid)) {
-		struct stat ost;
-		if (other != fd && stat(format("/proc/%d/fd/%d", c.pid, other).c_str(), &ost) == 0 &&
-		    ost.st_dev == st.st_dev && ost.st_ino == st.st_ino &&
-		    (proc::read_fdinfo(c.pid, other).flags & O_ACCMODE) != (flags & O_ACCMODE))
-			return true;
-	}
+	for (pid_t pid : c.pids)
+		for (int other : proc::list_fds(pid)) {
+			struct stat ost;
+			if (stat(format("/proc/%d/fd/%d", pid, other).c_str(), &ost) == 0 && ost.st_dev == st.st_dev &&
+			    ost.st_ino == st.st_ino &&
+			    (proc::read_fdinfo(pid, other).flags & O_ACCMODE) != (flags & O_ACCMODE))
+				return true;
+		}
 	return false;
+}
+
+// Open files that a process of the tree may share with another (inherited
+// over fork): restore opens them once and hands them to each.
+bool shareable(const FileEntry &f)
+{
+	switch (f.type) {
+	case FILE_ENTRY__TYPE_T__REG:
+	case FILE_ENTRY__TYPE_T__EXTERNAL:
+	case FILE_ENTRY__TYPE_T__PIPE:
+	case FILE_ENTRY__TYPE_T__FIFO:
+	case FILE_ENTRY__TYPE_T__EVENTFD:
+	case FILE_ENTRY__TYPE_T__SIGNALFD:
+	case FILE_ENTRY__TYPE_T__TIMERFD:
+	case FILE_ENTRY__TYPE_T__INOTIFY:
+	case FILE_ENTRY__TYPE_T__MEMFD:
+		return true;
+	default:
+		return false;
+	}
 }
 
 // A deleted file the process still has open: its contents go into
@@ -156,7 +178,7 @@ FileEntry *describe(DumpContext &c, DumpedFd &d)
 		d.refuse(format("is %s (%s): sending it is not supported yet",
 				S_ISSOCK(st.st_mode) ? "a socket" : S_ISCHR(st.st_mode) ? "a character device" : "this kind of file",
 				d.target.c_str()));
-	else if (!d.flying && fd <= 2 && ((S_ISFIFO(st.st_mode) && !holds_other_end(c, fd, st, d.flags)) || S_ISSOCK(st.st_mode)))
+	else if (!d.flying && fd <= 2 && ((S_ISFIFO(st.st_mode) && !holds_other_end(c, st, d.flags)) || S_ISSOCK(st.st_mode)))
 		return external(c, d.target, d.flags);
 	else if (!d.flying && fd <= 2 && S_ISCHR(st.st_mode) && is_tty(d.target)) {
 		if (!c.opts.shell_job)
@@ -240,6 +262,18 @@ void dump_files(DumpContext &c)
 		for (const Open &o : seen)
 			if (syscall(SYS_kcmp, c.pid, c.pid, kKcmpFile, o.fd, fd) == 0)
 				id = o.id;
+		for (size_t i = 0; !id && i < c.seen_fds.size(); i++) {
+			const DumpShared::SeenFd &o = c.seen_fds[i];
+			if (syscall(SYS_kcmp, c.pid, o.pid, kKcmpFile, fd, o.fd) != 0)
+				continue;
+			const FileEntry &f = *c.files.entries()[o.id - 1];
+			if (!shareable(f))
+				c.refuse(format("fd %d is the same open %s as fd %d of pid %d: sharing it between processes is "
+						"not supported yet",
+						fd, protobuf_c_enum_descriptor_get_value(&file_entry__type_t__descriptor, f.type)->name,
+						o.fd, o.pid));
+			id = o.id;
+		}
 		if (!id) {
 			DumpedFd d(c, fd, format("/proc/%d/fd/%d", c.pid, fd), info);
 			FileEntry *f = describe(c, d);
@@ -248,6 +282,7 @@ void dump_files(DumpContext &c)
 				save_ghost(c, f, format("/proc/%d/fd/%d", c.pid, fd), f->reg->size, fd);
 		}
 		seen.push_back({fd, id});
+		c.seen_fds.push_back({c.pid, fd, id});
 		FdinfoEntry e = FDINFO_ENTRY__INIT;
 		e.fd = uint32_t(fd);
 		e.id = id;

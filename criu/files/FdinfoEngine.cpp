@@ -101,7 +101,8 @@ void FdinfoEngine::finish(FileDesc &file)
 	if ((status_flags(file.entry) & O_ASYNC) && (flags < 0 || fcntl(file.fd, F_SETFL, flags | O_ASYNC) < 0))
 		throw Error(format("%s: cannot set O_ASYNC", describe(file).c_str()), errno);
 	try {
-		take_locks(file.entry, file.fd);
+		if (take_locks_)
+			take_locks(file.entry, file.fd);
 	} catch (const Error &e) {
 		throw e.with_context(describe(file));
 	}
@@ -140,6 +141,10 @@ void FdinfoEngine::run()
 			throw Error(msg, EDEADLK);
 		}
 	}
+}
+
+void FdinfoEngine::close_unplaced()
+{
 	for (auto &f : files_)
 		if (f->fles.empty() && f->fd >= 0)
 			close(std::exchange(f->fd, -1));

@@ -23,6 +23,11 @@ public:
 	// The file and the descriptors that refer to it.
 	void add(std::unique_ptr<FileDesc> file, std::vector<const FdinfoEntry *> fles);
 	void run();
+	// Closes what run() left parked: the files with no descriptor.
+	void close_unplaced();
+	// For files opened on behalf of other processes: their locks are
+	// theirs to take (a POSIX lock is the taker's).
+	void leave_locks() { take_locks_ = false; }
 
 	// For open steps.
 	const ImagesDir &dir() const { return dir_; }
@@ -36,8 +41,9 @@ public:
 	void in_place(FileDesc &file);
 	// The file that descriptor fd of the task refers to, or nullptr.
 	FileDesc *file_at(int fd) const;
-	// The file of files.img id, or nullptr.  A file with no descriptor is
-	// in flight in a unix socket: its own stays parked until run() ends.
+	// The file of files.img id, or nullptr.  A file with no descriptor (in
+	// flight in a unix socket; opened by criu for several processes) keeps
+	// its own parked.
 	FileDesc *file_by_id(uint32_t id) const;
 
 private:
@@ -48,6 +54,7 @@ private:
 	std::vector<std::unique_ptr<FileDesc>> files_;
 	std::map<int, FileDesc *> by_fd_;
 	std::map<uint32_t, FileDesc *> by_id_;
+	bool take_locks_ = true;
 };
 
 } // namespace criu

@@ -42,12 +42,6 @@ uint32_t DumpedFd::inode_id(bool &first)
 	auto [it, added] = c.inode_ids.try_emplace({uint64_t(st.st_dev), uint64_t(st.st_ino)},
 						   uint32_t(c.inode_ids.size() + 1));
 	first = added;
-	// Each process of a tree restores its own files: an inode two of them
-	// share would become two.
-	auto [owner, mine] = c.inode_owner.try_emplace(it->second, c.pid);
-	if (!mine && owner->second != c.pid)
-		refuse(format("shares its %s with pid %d: files shared between processes are not supported yet",
-			      S_ISFIFO(st.st_mode) ? "pipe" : S_ISSOCK(st.st_mode) ? "socket" : "file", owner->second));
 	return it->second;
 }
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <map>
 #include <set>
+#include <utility>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -73,13 +74,32 @@ std::vector<int> own_fds()
 // Every descriptor of the process, by the fdinfo engine.  criu's own
 // descriptors are not the process's: only the service descriptors and the
 // external ones (stdin, stdout, stderr shared with the outside) stay.
-void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFds &sfd)
+// A file criu opened for several processes and sent here: in place as
+// soon as it is handed out.
+class ReceivedFile : public FileDesc {
+public:
+	ReceivedFile(const FileEntry &e, int sent) : FileDesc(e), received_(sent) {}
+
+	Step open(FdinfoEngine &engine) override
+	{
+		engine.hand_out(*this, std::exchange(received_, -1));
+		return Step::Done;
+	}
+
+private:
+	int received_;
+};
+
+void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFds &sfd,
+		 const std::map<uint32_t, int> &received)
 {
 	std::map<uint32_t, std::vector<const FdinfoEntry *>> fles; // by file id
 	for (auto &d : img.fdinfo)
 		fles[d->id].push_back(&*d);
 	for (int fd : own_fds()) {
 		bool keep = sfd.owns(fd);
+		for (auto &[id, r] : received)
+			keep |= r == fd;
 		for (auto &d : img.fdinfo)
 			keep |= int(d->fd) == fd && img.file(d->id).type == FILE_ENTRY__TYPE_T__EXTERNAL;
 		if (!keep)
@@ -91,7 +111,8 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 	for (auto &[id, list] : fles) {
 		std::sort(list.begin(), list.end(), [](auto *a, auto *b) { return a->fd < b->fd; });
 		const FileEntry &f = img.file(id);
-		engine.add(factory.make(f), list);
+		auto r = received.find(id);
+		engine.add(r == received.end() ? factory.make(f) : std::make_unique<ReceivedFile>(f, r->second), list);
 		for (size_t i = 0; f.unix_sk && i < f.unix_sk->n_queue; i++)
 			for (size_t j = 0; j < f.unix_sk->queue[i]->n_files; j++)
 				if (!fles.count(f.unix_sk->queue[i]->files[j]))
@@ -100,6 +121,7 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 	for (uint32_t id : flying)
 		engine.add(factory.make(img.file(id)), {});
 	engine.run();
+	engine.close_unplaced();
 }
 
 void restore_fs_and_limits(const RestoreImages &img)
@@ -398,7 +420,8 @@ int highest_fd(const RestoreImages &img)
 	return m;
 }
 
-[[noreturn]] void prepare_and_jump(const RestoreImages &img, const ImagesDir &dir, ServiceFds &sfd, int &status_fd)
+[[noreturn]] void prepare_and_jump(const RestoreImages &img, const ImagesDir &dir, ServiceFds &sfd, int &status_fd,
+				   const std::map<uint32_t, int> &received)
 {
 	const MmEntry &mm = *img.mm;
 	int exe = open(img.file(mm.exe_file_id).reg->path, O_RDONLY | O_CLOEXEC);
@@ -410,7 +433,7 @@ int highest_fd(const RestoreImages &img)
 	int dir_fd = fds[ServiceFds::Dir], log = fds[ServiceFds::Log], exe_fd = fds[ServiceFds::Exe];
 	ImagesDir images(dir_fd, dir.path());
 	log_relocate(log);
-	place_files(img, images, sfd);
+	place_files(img, images, sfd, received);
 	restore_fs_and_limits(img);
 
 	// Where things go: this task's memory and the process's stay apart.
@@ -513,7 +536,7 @@ int highest_fd(const RestoreImages &img)
 
 } // namespace
 
-void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd)
+void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd, std::map<uint32_t, int> received)
 {
 	// If its parent dies (criu, or a process of the tree that failed), so
 	// does it: nothing half-restored stays.
@@ -527,7 +550,15 @@ void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd)
 	}
 	ServiceFds sfd(highest_fd(img));
 	try {
-		prepare_and_jump(img, dir, sfd, status_fd);
+		// Out of the way of the service descriptors and of every number a
+		// file goes to.
+		for (auto &[id, fd] : received) {
+			int high = fcntl(fd, F_DUPFD_CLOEXEC, sfd.park_base());
+			if (high < 0)
+				throw Error(format("cannot move the file %u criu sent above %d", id, sfd.park_base()), errno);
+			close(std::exchange(fd, high));
+		}
+		prepare_and_jump(img, dir, sfd, status_fd, received);
 	} catch (const Error &e) {
 		std::string msg = std::string("ERR:") + e.what();
 		[[maybe_unused]] ssize_t r = write(status_fd, msg.data(), msg.size());

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstdint>
+#include <map>
+
 #include "ImagesDir.h"
 #include "RestoreImages.h"
 
@@ -10,6 +13,9 @@ namespace criu {
 // memory, then jumps into the restorer blob, which takes criu's memory out
 // and reports on status_fd.  On failure writes "ERR:" and why to status_fd
 // and exits.
-[[noreturn]] void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd);
+// received: files criu opened once for several processes of the tree, by
+// file id (see RestoreTree.h); the task's own copies of them.
+[[noreturn]] void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd,
+			       std::map<uint32_t, int> received);
 
 } // namespace criu

@@ -4,7 +4,9 @@
 #include <csignal>
 #include <cstring>
 #include <linux/sched.h>
+#include <map>
 #include <memory>
+#include <set>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -15,6 +17,8 @@
 #include <compel/error.hpp>
 
 #include "ArchCore.h"
+#include "FdinfoEngine.h"
+#include "FileTypes.h"
 #include "Infection.h"
 #include "Log.h"
 #include "Proc.h"
@@ -32,9 +36,12 @@ namespace {
 
 // What criu asks of a process it made, which still runs criu's code.
 struct TreeCommand {
-	enum Op : uint32_t { Fork, Close, Setsid, Setpgid, Exit, Reap, Restore };
+	enum Op : uint32_t { Fork, Close, Setsid, Setpgid, Exit, Reap, Files, Restore };
 	uint32_t op;
-	int32_t arg;   // Fork, Reap: a pid; Close: a descriptor; Setpgid: the group; Exit: the wait status
+	// Fork, Reap: a pid; Close: a descriptor; Setpgid: the group; Exit: the
+	// wait status; Files: how many come in the next message (file ids, and
+	// the files as SCM_RIGHTS)
+	int32_t arg;
 	int32_t index; // Fork: the child's entry in the tree, -1 for a helper
 };
 
@@ -58,6 +65,34 @@ pid_t clone_with_pid(pid_t pid)
 		throw Error(format("cannot create a process with pid %d (clone3 with set_tid)", pid), errno);
 	}
 	return pid_t(r);
+}
+
+constexpr int kFilesPerMessage = 200; // below SCM_MAX_FD
+
+// Files criu opened once for several processes of the tree, by file id:
+// what it sent to this one (Files), for its restore.
+std::map<uint32_t, int> received_files;
+
+void receive_files(int channel, int n)
+{
+	std::vector<uint32_t> ids(static_cast<size_t>(n));
+	std::vector<char> control(CMSG_SPACE(sizeof(int) * size_t(n)));
+	iovec iov = {ids.data(), ids.size() * sizeof(uint32_t)};
+	msghdr m = {};
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = control.data();
+	m.msg_controllen = control.size();
+	ssize_t got = recvmsg(channel, &m, MSG_CMSG_CLOEXEC);
+	cmsghdr *h = CMSG_FIRSTHDR(&m);
+	if (got != ssize_t(iov.iov_len) || !h || h->cmsg_type != SCM_RIGHTS ||
+	    h->cmsg_len != CMSG_LEN(sizeof(int) * size_t(n)))
+		throw Error(format("the %d files criu sent did not come", n), got < 0 ? errno : EPROTO);
+	for (int i = 0; i < n; i++) {
+		int fd;
+		memcpy(&fd, CMSG_DATA(h) + sizeof(int) * size_t(i), sizeof(int));
+		received_files[ids[size_t(i)]] = fd;
+	}
 }
 
 void reply(int channel, int32_t fd)
@@ -96,6 +131,65 @@ void drop_sigchld()
 	while (sigtimedwait(&chld, nullptr, &now) == SIGCHLD) {
 	}
 }
+
+// Files that several processes of the tree share (one open file inherited
+// over fork, or the ends of one pipe or memfd in different processes):
+// criu opens each once, and sends each process its copies before it
+// restores itself.
+class SharedFiles {
+public:
+	SharedFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
+		: sfd_(highest_own_fd()), engine_(sfd_, dir)
+	{
+		std::map<const FileEntry *, std::set<pid_t>> users;
+		std::map<std::pair<int, uint32_t>, std::set<pid_t>> inodes; // pipes (0) and memfds (1)
+		for (const RestoreImages *img : live)
+			for (auto &d : img->fdinfo) {
+				const FileEntry &f = img->file(d->id);
+				users[&f].insert(img->pid);
+				if (f.pipe)
+					inodes[{0, f.pipe->pipe_id}].insert(img->pid);
+				if (f.memfd)
+					inodes[{1, f.memfd->inode_id}].insert(img->pid);
+			}
+		for (const auto &[file, pids] : users) {
+			const FileEntry &f = *file;
+			bool pipe_shared = f.pipe && inodes[{0, f.pipe->pipe_id}].size() > 1;
+			bool memfd_shared = f.memfd && inodes[{1, f.memfd->inode_id}].size() > 1;
+			if (f.type != FILE_ENTRY__TYPE_T__EXTERNAL && (pids.size() > 1 || pipe_shared || memfd_shared))
+				engine_.add(factory_.make(f), {});
+		}
+		engine_.leave_locks();
+		engine_.run();
+	}
+	~SharedFiles() { engine_.close_unplaced(); }
+	SharedFiles(const SharedFiles &) = delete;
+	SharedFiles &operator=(const SharedFiles &) = delete;
+
+	// The shared files img has, by id, with criu's copies.
+	std::vector<std::pair<uint32_t, int>> of(const RestoreImages &img) const
+	{
+		std::vector<std::pair<uint32_t, int>> out;
+		std::set<uint32_t> ids;
+		for (auto &d : img.fdinfo)
+			if (const FileDesc *f = engine_.file_by_id(d->id); f && ids.insert(d->id).second)
+				out.push_back({d->id, f->fd});
+		return out;
+	}
+
+private:
+	static int highest_own_fd()
+	{
+		int high = 2;
+		for (int fd : proc::list_fds(getpid()))
+			high = std::max(high, fd);
+		return high;
+	}
+
+	ServiceFds sfd_;
+	FdinfoEngine engine_;
+	FileDescFactory factory_;
+};
 
 [[noreturn]] void serve(const RestoreTree &tree, const ImagesDir &dir, int index, int channel);
 
@@ -137,9 +231,12 @@ void run(const RestoreTree &tree, const ImagesDir &dir, int index, int channel, 
 			if (errno != EINTR)
 				throw Error(format("cannot reap the helper %d", cmd.arg), errno);
 		break;
+	case TreeCommand::Files:
+		receive_files(channel, cmd.arg);
+		break;
 	case TreeCommand::Restore:
 		drop_sigchld();
-		restore_task(tree.procs[size_t(cmd.index)], dir, channel);
+		restore_task(tree.procs[size_t(cmd.index)], dir, channel, received_files);
 	default:
 		throw Error(format("internal: unknown command %u", cmd.op), EINVAL);
 	}
@@ -317,6 +414,21 @@ TreeRestorer::Made &TreeRestorer::made(pid_t pid)
 	throw Error(format("internal: pid %d was not made", pid), ESRCH);
 }
 
+// What pid answered: OK and a descriptor number, or its error as an
+// exception.
+int32_t TreeRestorer::wait_reply(pid_t pid)
+{
+	char buf[4096];
+	ssize_t n = read(made(pid).channel, buf, sizeof(buf));
+	if (n >= 4 && memcmp(buf, "ERR:", 4) == 0)
+		throw Error::described(format("pid %d: ", pid) + std::string(buf + 4, size_t(n - 4)), EIO);
+	TreeReply r;
+	if (n != sizeof(r))
+		throw Error::described(format("pid %d: it ended while criu was making the tree", pid), EIO);
+	memcpy(&r, buf, sizeof(r));
+	return r.fd;
+}
+
 // Asks pid to do one step and waits until it is done.
 void TreeRestorer::ask(pid_t pid, uint32_t op, int32_t arg, int32_t index)
 {
@@ -327,25 +439,45 @@ void TreeRestorer::ask(pid_t pid, uint32_t op, int32_t arg, int32_t index)
 		throw Error(format("pid %d: cannot talk to it (it has ended?)", pid), errno);
 	if (op == TreeCommand::Restore)
 		return; // it answers when its restorer is done
-	char buf[4096];
-	ssize_t n = read(channel, buf, sizeof(buf));
-	if (n >= 4 && memcmp(buf, "ERR:", 4) == 0)
-		throw Error::described(format("pid %d: ", pid) + std::string(buf + 4, size_t(n - 4)), EIO);
-	TreeReply r;
-	if (n != sizeof(r))
-		throw Error::described(format("pid %d: it ended while criu was making the tree", pid), EIO);
-	memcpy(&r, buf, sizeof(r));
+	int32_t fd = wait_reply(pid);
 	if (op != TreeCommand::Fork)
 		return;
 	int pidfd = int(syscall(SYS_pidfd_open, pid, 0));
-	int child = pidfd < 0 ? -1 : int(syscall(SYS_pidfd_getfd, pidfd, r.fd, 0));
+	int child = pidfd < 0 ? -1 : int(syscall(SYS_pidfd_getfd, pidfd, fd, 0));
 	int err = errno;
 	if (pidfd >= 0)
 		close(pidfd);
 	if (child < 0)
 		throw Error(format("pid %d: cannot take the socket of its child %d", pid, arg), err);
 	made_.push_back({arg, child, index});
-	ask(pid, TreeCommand::Close, r.fd);
+	ask(pid, TreeCommand::Close, fd);
+}
+
+// Sends pid copies of files criu opened, with their ids.
+void TreeRestorer::give_files(pid_t pid, const std::vector<std::pair<uint32_t, int>> &files)
+{
+	std::vector<uint32_t> ids;
+	std::vector<int> fds;
+	for (auto &[id, fd] : files)
+		ids.push_back(id), fds.push_back(fd);
+	std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+	iovec iov = {ids.data(), ids.size() * sizeof(uint32_t)};
+	msghdr m = {};
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = control.data();
+	m.msg_controllen = control.size();
+	cmsghdr *h = CMSG_FIRSTHDR(&m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+	memcpy(CMSG_DATA(h), fds.data(), sizeof(int) * fds.size());
+	TreeCommand cmd = {TreeCommand::Files, int32_t(files.size()), -1};
+	int channel = made(pid).channel;
+	if (send(channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd) ||
+	    sendmsg(channel, &m, MSG_NOSIGNAL) != ssize_t(iov.iov_len))
+		throw Error(format("pid %d: cannot send it the %zu files it shares with others", pid, files.size()), errno);
+	wait_reply(pid);
 }
 
 void TreeRestorer::make(pid_t creator, pid_t pid, int index)
@@ -501,6 +633,16 @@ void TreeRestorer::restore_all(bool leave_stopped)
 	for (Made &m : made_)
 		if (m.index >= 0 && !tree_.procs[size_t(m.index)].zombie())
 			live.push_back({&tree_.procs[size_t(m.index)], &m});
+	std::vector<const RestoreImages *> images;
+	for (auto &[img, m] : live)
+		images.push_back(img);
+	SharedFiles shared(dir_, images);
+	for (auto &[img, m] : live) {
+		std::vector<std::pair<uint32_t, int>> files = shared.of(*img);
+		for (size_t at = 0; at < files.size(); at += kFilesPerMessage)
+			give_files(m->pid, {files.begin() + long(at),
+					    files.begin() + long(std::min(files.size(), at + kFilesPerMessage))});
+	}
 	for (auto &[img, m] : live)
 		ask(m->pid, TreeCommand::Restore, 0, m->index);
 	std::vector<restorer_status> done;

@@ -53,6 +53,8 @@ private:
 	void make(pid_t creator, pid_t pid, int index); // creator 0: criu
 	Made &made(pid_t pid);
 	void ask(pid_t pid, uint32_t op, int32_t arg = 0, int32_t index = -1);
+	int32_t wait_reply(pid_t pid); // the descriptor the answer names
+	void give_files(pid_t pid, const std::vector<std::pair<uint32_t, int>> &files);
 	void make_processes();
 	void join_groups();
 	void end_helpers_and_zombies();

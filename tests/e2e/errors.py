@@ -277,14 +277,14 @@ def tree_errors(c, work):
         c.failures.append(f"a failed dump of a tree left files behind: {left}")
     c.finish(prog, pid, twork)
 
-    # A pipe that a parent and its child share is refused, for now.
-    swork = f"{work}/sharedpipe"
+    # An epoll that a parent and its child share is refused, for now.
+    swork = f"{work}/sharedepoll"
     shutil.rmtree(swork, ignore_errors=True)
-    prog, pid = c.start("sharedpipe", swork)
+    prog, pid = c.start("sharedepoll", swork)
     before = outside_tree(pid)
-    c.expect_failure("a tree's dump with a pipe two processes share",
-                     c.criu("dump", "-t", str(pid), "-D", f"{swork}/images"), "shares its pipe with pid",
-                     "not supported yet")
+    c.expect_failure("a tree's dump with an epoll two processes share",
+                     c.criu("dump", "-t", str(pid), "-D", f"{swork}/images"), "is the same open EPOLL as fd 3 of pid",
+                     "sharing it between processes is not supported yet")
     try:
         compare_tree(before, outside_tree(pid))
     except Failure as e:

@@ -1,19 +1,20 @@
 /*
- * A pipe that a parent and its child share: the child writes into it, the
- * parent reads after SIGTERM.  criu refuses it for now (errors.py): each
- * process restores its own files, which would make the pipe two.
+ * Files a parent and its child share over fork: a pipe (the child writes,
+ * the parent reads) and a regular file (one open file: the child's write
+ * moves the parent's offset).  criu opens each once and gives it to both.
  */
 #include "e2e.h"
 
 int main(int argc, char **argv)
 {
-	int p[2];
+	char path[] = "/tmp/e2e-sharedpipe.XXXXXX", buf[8] = "";
+	int p[2], file;
 	pid_t child;
-	char buf[8] = "";
 
 	e2e_init(argc, argv);
-	if (pipe(p))
-		e2e_fail("pipe: %s", strerror(errno));
+	file = mkstemp(path);
+	if (file < 0 || pipe(p) || write(file, "ab", 2) != 2)
+		e2e_fail("cannot set up: %s", strerror(errno));
 	child = fork();
 	if (child == 0) {
 		close(p[0]);
@@ -21,7 +22,7 @@ int main(int argc, char **argv)
 		if (write(p[1], "r", 1) != 1)
 			_exit(1);
 		e2e_wait();
-		_exit(write(p[1], "ok", 2) == 2 ? 0 : 1);
+		_exit(write(p[1], "ok", 2) == 2 && write(file, "c", 1) == 1 ? 0 : 1);
 	}
 	close(p[1]);
 	if (read(p[0], buf, 1) != 1 || buf[0] != 'r')
@@ -31,5 +32,8 @@ int main(int argc, char **argv)
 	e2e_wait();
 	if (e2e_verdict_of(child) != 0 || read(p[0], buf, sizeof(buf) - 1) != 2 || strcmp(buf, "ok"))
 		e2e_fail("the child's word did not come through the pipe (%s)", buf);
+	if (lseek(file, 0, SEEK_CUR) != 3)
+		e2e_fail("the child's write did not move the shared offset (%lld)", (long long)lseek(file, 0, SEEK_CUR));
+	unlink(path);
 	e2e_pass();
 }

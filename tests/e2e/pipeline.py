@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""A shell pipeline, dumped and restored: a tree whose processes share a
+pipe.
+
+  pipeline.py --criu CRIU --workdir DIR
+
+Runs `bash -c 'while :; do date; sleep 0.2; done | cat > FILE'`, dumps the
+whole tree (bash, the loop's subshell, cat, and the sleep of the moment),
+which kills it, restores it, and checks that FILE keeps growing, by whole
+lines, from where it was; then again with --leave-running.  Prints PASS at
+the end.
+"""
+import argparse
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from runner import Failure, wait_for  # noqa: E402
+
+
+def lines(path):
+    with open(path) as f:
+        text = f.read()
+    if text and not text.endswith("\n"):
+        text = text[:text.rindex("\n") + 1] if "\n" in text else ""
+    return text.splitlines()
+
+
+def criu(args, *argv):
+    res = subprocess.run([args.criu, *argv], cwd=args.workdir, stdin=subprocess.DEVNULL, capture_output=True,
+                         text=True)
+    if res.returncode != 0:
+        raise Failure(f"criu {' '.join(argv)} failed ({res.returncode}):\n{res.stderr}")
+
+
+def tree_of(pid):
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in os.listdir(f"/proc/{p}/task"):
+            with open(f"/proc/{p}/task/{task}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+    return out
+
+
+def all_gone(procs):
+    """Reaps what ended (the subshells are our orphans now)."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+    return not any(os.path.exists(f"/proc/{p}") for p in procs)
+
+
+def one_round(args, leave_running):
+    out = os.path.join(args.workdir, "dates")
+    if os.path.exists(out):
+        os.unlink(out)
+    shell = subprocess.Popen(["bash", "-c", f"while :; do date +%s.%N; sleep 0.2; done | cat > {out}"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             close_fds=True)
+    pid = shell.pid
+    try:
+        wait_for(lambda: os.path.exists(out) and len(lines(out)) >= 3, "the pipeline to write 3 lines")
+        images = os.path.join(args.workdir, "images")
+        shutil.rmtree(images, ignore_errors=True)
+        procs = tree_of(pid)
+        criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
+             *(["--leave-running"] if leave_running else []))
+        if leave_running:
+            for p in procs:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        wait_for(lambda: all_gone(procs), "the dumped pipeline to be gone")
+        before = lines(out)
+        criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
+        wait_for(lambda: len(lines(out)) >= len(before) + 3, "the restored pipeline to write 3 more lines")
+        after = lines(out)
+        if after[:len(before)] != before:
+            raise Failure("the restored pipeline changed what was written before the dump")
+        stamps = [float(line) for line in after]
+        if stamps != sorted(stamps):
+            raise Failure("the lines are not in order")
+        print(f"ok: the pipeline {'(--leave-running) ' if leave_running else ''}of {len(procs)} processes "
+              f"wrote {len(after) - len(before)} lines after its restore, {len(before)} before")
+    finally:
+        try:
+            procs = tree_of(pid)
+        except FileNotFoundError:
+            procs = []
+        for p in procs:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        wait_for(lambda: all_gone(procs), "the pipeline to end")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--criu", required=True)
+    p.add_argument("--workdir", required=True)
+    args = p.parse_args()
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
+    # The restored tree's root is a child of criu's, which goes: ours to reap.
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    try:
+        one_round(args, leave_running=False)
+        one_round(args, leave_running=True)
+    except Failure as e:
+        print(f"FAIL: {e}")
+        sys.exit(1)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
