@@ -129,6 +129,10 @@ void write_pstree(DumpShared &s, ImagesDir &dir, const std::vector<TreeProcess> 
 		p.threads = s.arena.array<NsPid *>(tids.size());
 		for (size_t i = 0; i < tids.size(); i++)
 			p.threads[i] = ns_pid(s.arena, tids[i]);
+		if (auto ctty = s.ctty_files.find(t.pid); ctty != s.ctty_files.end()) {
+			p.has_ctty_file = true;
+			p.ctty_file = ctty->second->id;
+		}
 		if (t.zombie()) {
 			p.has_zombie_status = true;
 			p.zombie_status = uint32_t(t.stat.exit_code);

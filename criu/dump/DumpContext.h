@@ -53,6 +53,7 @@ struct DumpShared {
 	};
 	std::vector<SeenFd> seen_fds;
 	std::vector<pid_t> pids; // the tree's live processes
+	std::map<pid_t, const FileEntry *> ctty_files; // session leaders' controlling ptys
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
 	struct PageCounts {
 		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;
@@ -64,7 +65,7 @@ struct DumpShared {
 struct DumpContext {
 	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, DumpShared &s)
 		: opts(o), dir(d), task(t), pid(t.pid()), arena(s.arena), files(s.files), inode_ids(s.inode_ids),
-		  seen_fds(s.seen_fds), pids(s.pids), written(s.written), pages(s.pages)
+		  seen_fds(s.seen_fds), pids(s.pids), ctty_files(s.ctty_files), written(s.written), pages(s.pages)
 	{
 	}
 
@@ -79,6 +80,7 @@ struct DumpContext {
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &inode_ids;
 	std::vector<DumpShared::SeenFd> &seen_fds;
 	const std::vector<pid_t> &pids;
+	std::map<pid_t, const FileEntry *> &ctty_files;
 	// Descriptors in flight in the process's unix sockets, received by
 	// criu (MSG_PEEK); dump_files() gives each its file id in entry.
 	std::vector<InFlight> in_flight;

@@ -79,6 +79,7 @@ bool shareable(const FileEntry &f)
 	case FILE_ENTRY__TYPE_T__TIMERFD:
 	case FILE_ENTRY__TYPE_T__INOTIFY:
 	case FILE_ENTRY__TYPE_T__MEMFD:
+	case FILE_ENTRY__TYPE_T__TTY:
 		return true;
 	default:
 		return false;

@@ -36,18 +36,21 @@ bool pty_slave_index(const std::string &path, uint32_t &index)
 	return true;
 }
 
-// Whether the process holds the master of pty index.
+// Whether a process of the tree holds the master of pty index.
 bool holds_master(DumpedFd &d, uint32_t index)
 {
-	for (int fd : proc::list_fds(d.c.pid)) {
-		char link[64] = {};
-		std::string proc_link = format("/proc/%d/fd/%d", d.c.pid, fd);
-		if (readlink(proc_link.c_str(), link, sizeof(link) - 1) < 0 || std::string(link) != "/dev/ptmx")
-			continue;
-		UniqueFd copy(int(syscall(SYS_pidfd_getfd, d.c.task.pidfd(), fd, 0)));
-		unsigned n;
-		if (copy && ioctl(copy.get(), TIOCGPTN, &n) == 0 && n == index)
-			return true;
+	for (pid_t pid : d.c.pids) {
+		UniqueFd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
+		for (int fd : proc::list_fds(pid)) {
+			char link[64] = {};
+			std::string proc_link = format("/proc/%d/fd/%d", pid, fd);
+			if (readlink(proc_link.c_str(), link, sizeof(link) - 1) < 0 || std::string(link) != "/dev/ptmx")
+				continue;
+			UniqueFd copy(pidfd ? int(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)) : -1);
+			unsigned n;
+			if (copy && ioctl(copy.get(), TIOCGPTN, &n) == 0 && n == index)
+				return true;
+		}
 	}
 	return false;
 }
@@ -66,6 +69,7 @@ FileEntry *dump_tty(DumpedFd &d)
 	TtyEntry t = TTY_ENTRY__INIT;
 	t.master = d.target == "/dev/ptmx";
 	unsigned index = 0;
+	bool is_ctty = false;
 	if (t.master) {
 		if (ioctl(tty, TIOCGPTN, &index) != 0)
 			d.fail("cannot read the index of its pty (TIOCGPTN)", errno);
@@ -74,13 +78,14 @@ FileEntry *dump_tty(DumpedFd &d)
 		pty_slave_index(d.target, i);
 		index = i;
 		if (!holds_master(d, index))
-			d.refuse(format("is the terminal %s, whose master is outside the process: not supported yet",
+			d.refuse(format("is the terminal %s, whose master is outside the tree: not supported yet",
 					d.target.c_str()));
-		// tty_nr packs the minor's high bits above bit 20.
-		uint32_t ctty = proc::read_stat(d.c.pid).tty_nr;
-		if (ctty && major(d.st.st_rdev) == ((ctty >> 8) & 0xfff) &&
-		    minor(d.st.st_rdev) == ((ctty & 0xff) | ((ctty >> 12) & 0xfff00)))
-			d.refuse(format("is the controlling terminal %s of the process: not supported yet", d.target.c_str()));
+		// The controlling terminal of the session it leads: made so again
+		// (the others of its session have it through it).  tty_nr packs the
+		// minor's high bits above bit 20.
+		proc::Stat stat = proc::read_stat(d.c.pid);
+		is_ctty = stat.sid == d.c.pid && stat.tty_nr && major(d.st.st_rdev) == ((stat.tty_nr >> 8) & 0xfff) &&
+			  minor(d.st.st_rdev) == ((stat.tty_nr & 0xff) | ((stat.tty_nr >> 12) & 0xfff00));
 	}
 	int queued = 0;
 	if (ioctl(tty, FIONREAD, &queued) != 0)
@@ -114,7 +119,10 @@ FileEntry *dump_tty(DumpedFd &d)
 	FileEntry f = FILE_ENTRY__INIT;
 	f.type = FILE_ENTRY__TYPE_T__TTY;
 	f.tty = d.c.arena.make(t);
-	return d.c.arena.make(f);
+	FileEntry *entry = d.c.arena.make(f);
+	if (is_ctty)
+		d.c.ctty_files[d.c.pid] = entry;
+	return entry;
 }
 
 // A pty restored once for all its files: the master, opened from

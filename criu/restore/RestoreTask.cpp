@@ -9,6 +9,7 @@
 #include <set>
 #include <utility>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -122,6 +123,19 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 		engine.add(factory.make(img.file(id)), {});
 	engine.run();
 	engine.close_unplaced();
+}
+
+// The session it leads (setsid is done) gets its controlling terminal
+// back: the pty whose slave is file ctty_file.
+void take_ctty(const RestoreImages &img)
+{
+	for (auto &d : img.fdinfo)
+		if (d->id == img.pstree->ctty_file) {
+			if (ioctl(int(d->fd), TIOCSCTTY, 0) != 0)
+				throw Error(format("cannot make fd %u its controlling terminal", d->fd), errno);
+			return;
+		}
+	throw Error(format("pstree.img: ctty_file %u is no file of pid %d", img.pstree->ctty_file, img.pid), EINVAL);
 }
 
 void restore_fs_and_limits(const RestoreImages &img)
@@ -434,6 +448,8 @@ int highest_fd(const RestoreImages &img)
 	ImagesDir images(dir_fd, dir.path());
 	log_relocate(log);
 	place_files(img, images, sfd, received);
+	if (img.pstree->has_ctty_file)
+		take_ctty(img);
 	restore_fs_and_limits(img);
 
 	// Where things go: this task's memory and the process's stay apart.

@@ -7,12 +7,14 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 #include <compel/error.hpp>
 
@@ -36,11 +38,12 @@ namespace {
 
 // What criu asks of a process it made, which still runs criu's code.
 struct TreeCommand {
-	enum Op : uint32_t { Fork, Close, Setsid, Setpgid, Exit, Reap, Files, Restore };
+	enum Op : uint32_t { Fork, Close, Setsid, Setpgid, Exit, Reap, Files, Ctty, Restore };
 	uint32_t op;
 	// Fork, Reap: a pid; Close: a descriptor; Setpgid: the group; Exit: the
 	// wait status; Files: how many come in the next message (file ids, and
-	// the files as SCM_RIGHTS)
+	// the files as SCM_RIGHTS); Ctty: the file id of the pty to take as
+	// the session's controlling terminal
 	int32_t arg;
 	int32_t index; // Fork: the child's entry in the tree, -1 for a helper
 };
@@ -91,7 +94,9 @@ void receive_files(int channel, int n)
 	for (int i = 0; i < n; i++) {
 		int fd;
 		memcpy(&fd, CMSG_DATA(h) + sizeof(int) * size_t(i), sizeof(int));
-		received_files[ids[size_t(i)]] = fd;
+		auto [it, fresh] = received_files.try_emplace(ids[size_t(i)], fd);
+		if (!fresh)
+			close(std::exchange(it->second, fd));
 	}
 }
 
@@ -131,65 +136,6 @@ void drop_sigchld()
 	while (sigtimedwait(&chld, nullptr, &now) == SIGCHLD) {
 	}
 }
-
-// Files that several processes of the tree share (one open file inherited
-// over fork, or the ends of one pipe or memfd in different processes):
-// criu opens each once, and sends each process its copies before it
-// restores itself.
-class SharedFiles {
-public:
-	SharedFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
-		: sfd_(highest_own_fd()), engine_(sfd_, dir)
-	{
-		std::map<const FileEntry *, std::set<pid_t>> users;
-		std::map<std::pair<int, uint32_t>, std::set<pid_t>> inodes; // pipes (0) and memfds (1)
-		for (const RestoreImages *img : live)
-			for (auto &d : img->fdinfo) {
-				const FileEntry &f = img->file(d->id);
-				users[&f].insert(img->pid);
-				if (f.pipe)
-					inodes[{0, f.pipe->pipe_id}].insert(img->pid);
-				if (f.memfd)
-					inodes[{1, f.memfd->inode_id}].insert(img->pid);
-			}
-		for (const auto &[file, pids] : users) {
-			const FileEntry &f = *file;
-			bool pipe_shared = f.pipe && inodes[{0, f.pipe->pipe_id}].size() > 1;
-			bool memfd_shared = f.memfd && inodes[{1, f.memfd->inode_id}].size() > 1;
-			if (f.type != FILE_ENTRY__TYPE_T__EXTERNAL && (pids.size() > 1 || pipe_shared || memfd_shared))
-				engine_.add(factory_.make(f), {});
-		}
-		engine_.leave_locks();
-		engine_.run();
-	}
-	~SharedFiles() { engine_.close_unplaced(); }
-	SharedFiles(const SharedFiles &) = delete;
-	SharedFiles &operator=(const SharedFiles &) = delete;
-
-	// The shared files img has, by id, with criu's copies.
-	std::vector<std::pair<uint32_t, int>> of(const RestoreImages &img) const
-	{
-		std::vector<std::pair<uint32_t, int>> out;
-		std::set<uint32_t> ids;
-		for (auto &d : img.fdinfo)
-			if (const FileDesc *f = engine_.file_by_id(d->id); f && ids.insert(d->id).second)
-				out.push_back({d->id, f->fd});
-		return out;
-	}
-
-private:
-	static int highest_own_fd()
-	{
-		int high = 2;
-		for (int fd : proc::list_fds(getpid()))
-			high = std::max(high, fd);
-		return high;
-	}
-
-	ServiceFds sfd_;
-	FdinfoEngine engine_;
-	FileDescFactory factory_;
-};
 
 [[noreturn]] void serve(const RestoreTree &tree, const ImagesDir &dir, int index, int channel);
 
@@ -234,6 +180,13 @@ void run(const RestoreTree &tree, const ImagesDir &dir, int index, int channel, 
 	case TreeCommand::Files:
 		receive_files(channel, cmd.arg);
 		break;
+	case TreeCommand::Ctty: {
+		auto it = received_files.find(uint32_t(cmd.arg));
+		if (it == received_files.end() || ioctl(it->second, TIOCSCTTY, 0) != 0)
+			throw Error(format("cannot take file %d as the controlling terminal", cmd.arg),
+				    it == received_files.end() ? ENOENT : errno);
+		break;
+	}
 	case TreeCommand::Restore:
 		drop_sigchld();
 		restore_task(tree.procs[size_t(cmd.index)], dir, channel, received_files);
@@ -363,6 +316,78 @@ bool outside_group(const RestoreTree &tree, bool shell_job, const PstreeEntry &p
 }
 
 } // namespace
+
+// Files that several processes of the tree share (one open file inherited
+// over fork, or the ends of one pipe, memfd or pty in different processes),
+// and the controlling ptys of session leaders: criu opens each once, and
+// sends each process its copies before it restores itself (a session
+// leader its controlling pty as soon as it leads its session, before it
+// has children).
+class SharedFiles {
+public:
+	SharedFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
+		: sfd_(highest_own_fd()), engine_(sfd_, dir)
+	{
+		std::map<const FileEntry *, std::set<pid_t>> users;
+		std::map<std::pair<int, uint32_t>, std::set<pid_t>> inodes; // pipes (0), memfds (1), ptys (2)
+		for (const RestoreImages *img : live)
+			for (auto &d : img->fdinfo) {
+				const FileEntry &f = img->file(d->id);
+				users[&f].insert(img->pid);
+				if (f.pipe)
+					inodes[{0, f.pipe->pipe_id}].insert(img->pid);
+				if (f.memfd)
+					inodes[{1, f.memfd->inode_id}].insert(img->pid);
+				if (f.tty)
+					inodes[{2, f.tty->index}].insert(img->pid);
+			}
+		for (const auto &[file, pids] : users) {
+			const FileEntry &f = *file;
+			bool pipe_shared = f.pipe && inodes[{0, f.pipe->pipe_id}].size() > 1;
+			bool memfd_shared = f.memfd && inodes[{1, f.memfd->inode_id}].size() > 1;
+			bool pty_shared = f.tty && inodes[{2, f.tty->index}].size() > 1;
+			bool ctty = false;
+			for (const RestoreImages *img : live)
+				ctty |= img->pstree->has_ctty_file && img->pstree->ctty_file == f.id;
+			if (f.type != FILE_ENTRY__TYPE_T__EXTERNAL &&
+			    (pids.size() > 1 || pipe_shared || memfd_shared || pty_shared || ctty))
+				engine_.add(factory_.make(f), {});
+		}
+		engine_.leave_locks();
+		engine_.run();
+	}
+	~SharedFiles() { engine_.close_unplaced(); }
+	SharedFiles(const SharedFiles &) = delete;
+	SharedFiles &operator=(const SharedFiles &) = delete;
+
+	// criu's copy of file id.
+	std::vector<std::pair<uint32_t, int>> one(uint32_t id) const { return {{id, engine_.file_by_id(id)->fd}}; }
+
+	// The shared files img has, by id, with criu's copies.
+	std::vector<std::pair<uint32_t, int>> of(const RestoreImages &img) const
+	{
+		std::vector<std::pair<uint32_t, int>> out;
+		std::set<uint32_t> ids;
+		for (auto &d : img.fdinfo)
+			if (const FileDesc *f = engine_.file_by_id(d->id); f && ids.insert(d->id).second)
+				out.push_back({d->id, f->fd});
+		return out;
+	}
+
+private:
+	static int highest_own_fd()
+	{
+		int high = 2;
+		for (int fd : proc::list_fds(getpid()))
+			high = std::max(high, fd);
+		return high;
+	}
+
+	ServiceFds sfd_;
+	FdinfoEngine engine_;
+	FileDescFactory factory_;
+};
+
 
 TreeRestorer::TreeRestorer(const RestoreTree &tree, const ImagesDir &dir, bool shell_job)
 	: tree_(tree), dir_(dir), shell_job_(shell_job)
@@ -509,12 +534,23 @@ void TreeRestorer::make(pid_t creator, pid_t pid, int index)
 
 // Parents before children: each made by its parent, or by the helper of
 // its session when that session's leader is gone.
+// p leads its session again, with its controlling terminal: before it
+// has children, which take the terminal from it.
+void TreeRestorer::lead_session(const RestoreImages &p)
+{
+	ask(p.pid, TreeCommand::Setsid);
+	if (!p.pstree->has_ctty_file)
+		return;
+	give_files(p.pid, shared_->one(p.pstree->ctty_file));
+	ask(p.pid, TreeCommand::Ctty, int32_t(p.pstree->ctty_file));
+}
+
 void TreeRestorer::make_processes()
 {
 	const RestoreImages &root = tree_.procs.front();
 	make(0, root.pid, 0);
 	if (!shell_job_ && root.pstree->sid == uint32_t(root.pid))
-		ask(root.pid, TreeCommand::Setsid);
+		lead_session(root);
 	for (size_t i = 1; i < tree_.procs.size(); i++) {
 		const RestoreImages &p = tree_.procs[i];
 		const PstreeEntry &e = *p.pstree;
@@ -546,7 +582,7 @@ void TreeRestorer::make_processes()
 		}
 		make(creator, p.pid, int(i));
 		if (e.sid == uint32_t(p.pid))
-			ask(p.pid, TreeCommand::Setsid);
+			lead_session(p);
 	}
 }
 
@@ -608,6 +644,11 @@ void TreeRestorer::check_parents() const
 
 void TreeRestorer::create()
 {
+	std::vector<const RestoreImages *> live;
+	for (const RestoreImages &p : tree_.procs)
+		if (!p.zombie())
+			live.push_back(&p);
+	shared_ = std::make_unique<SharedFiles>(dir_, live);
 	make_processes();
 	join_groups();
 	end_helpers_and_zombies();
@@ -633,12 +674,8 @@ void TreeRestorer::restore_all(bool leave_stopped)
 	for (Made &m : made_)
 		if (m.index >= 0 && !tree_.procs[size_t(m.index)].zombie())
 			live.push_back({&tree_.procs[size_t(m.index)], &m});
-	std::vector<const RestoreImages *> images;
-	for (auto &[img, m] : live)
-		images.push_back(img);
-	SharedFiles shared(dir_, images);
 	for (auto &[img, m] : live) {
-		std::vector<std::pair<uint32_t, int>> files = shared.of(*img);
+		std::vector<std::pair<uint32_t, int>> files = shared_->of(*img);
 		for (size_t at = 0; at < files.size(); at += kFilesPerMessage)
 			give_files(m->pid, {files.begin() + long(at),
 					    files.begin() + long(std::min(files.size(), at + kFilesPerMessage))});

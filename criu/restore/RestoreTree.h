@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <sys/types.h>
 #include <vector>
@@ -9,6 +10,8 @@
 #include "RestoreImages.h"
 
 namespace criu {
+
+class SharedFiles;
 
 // Makes the processes of a dump with their pids, sessions and process
 // groups, and has each restore itself.
@@ -56,6 +59,7 @@ private:
 	int32_t wait_reply(pid_t pid); // the descriptor the answer names
 	void give_files(pid_t pid, const std::vector<std::pair<uint32_t, int>> &files);
 	void make_processes();
+	void lead_session(const RestoreImages &p);
 	void join_groups();
 	void end_helpers_and_zombies();
 	void check_parents() const;
@@ -68,6 +72,7 @@ private:
 	int was_subreaper_ = 0;
 	std::vector<Made> made_;
 	std::map<pid_t, pid_t> helper_of_; // a helper's pid: who made it
+	std::unique_ptr<SharedFiles> shared_;
 };
 
 } // namespace criu

@@ -106,8 +106,6 @@ def dump_errors(c, work):
                      "listener outside the process", "not supported yet")
     refused_dump(c, work, "unixsendsock", "a socket in flight", "a descriptor in flight in a unix socket is a socket",
                  "sending it is not supported yet")
-    refused_dump(c, work, "ptyctty", "a pty as its controlling terminal", "fd 4 is the controlling terminal /dev/pts/",
-                 "not supported yet")
 
 
 def refused_dump(c, work, name, what, *texts):

@@ -1,0 +1,77 @@
+/*
+ * A pty across a tree, as a terminal emulator and its shell: the parent
+ * holds the master; its child leads a session whose controlling terminal
+ * is the slave, and a grandchild shares the child's slave (inherited).
+ * After the restore both have the terminal as their controlling one, and
+ * a line the parent writes reaches the child.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#include "e2e.h"
+
+/* The calling process has slave as its session's controlling terminal. */
+static int has_ctty(int slave)
+{
+	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+	if (tty < 0)
+		return 0;
+	close(tty);
+	return tcgetsid(slave) == getsid(0);
+}
+
+int main(int argc, char **argv)
+{
+	char name[64], line[16] = "";
+	int master, slave;
+	pid_t child;
+
+	e2e_init(argc, argv);
+	e2e_tree_init();
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || unlockpt(master) || ptsname_r(master, name, sizeof(name)))
+		e2e_fail("cannot make a pty: %s", strerror(errno));
+	child = fork();
+	if (child == 0) {
+		pid_t grandchild;
+
+		close(master);
+		if (setsid() < 0 || (slave = open(name, O_RDWR)) < 0)
+			_exit(10);
+		grandchild = fork();
+		if (grandchild == 0) {
+			e2e_tree_ready(2);
+			e2e_wait_ending();
+			_exit(has_ctty(slave) ? 0 : 11);
+		}
+		e2e_tree_ready(1);
+		e2e_wait_ending();
+		if (!has_ctty(slave))
+			_exit(12);
+		if (read(slave, line, sizeof(line) - 1) != 3 || strcmp(line, "hi\n"))
+			_exit(13);
+		_exit(e2e_verdict_of(grandchild));
+	}
+	if (e2e_tree_wait(2, NULL))
+		e2e_fail("the session is not ready");
+	e2e_ready(argc, argv);
+	e2e_wait();
+	if (write(master, "hi\n", 3) != 3)
+		e2e_fail("cannot write to the master: %s", strerror(errno));
+	switch (e2e_verdict_of(child)) {
+	case 0:
+		e2e_pass();
+	case 11:
+		e2e_fail("the grandchild lost its controlling terminal");
+	case 12:
+		e2e_fail("the session leader lost its controlling terminal");
+	case 13:
+		e2e_fail("the line did not come through the pty (\"%s\")", line);
+	default:
+		e2e_fail("the session leader ended badly");
+	}
+}
