@@ -242,6 +242,14 @@ void check_files(RestoreImages &img)
 		if (!fds.insert(d->fd).second)
 			bad(format("fdinfo-%d.img", img.pid), format("fd %u is listed twice", d->fd));
 	}
+	if (img.pstree->has_ctty_file) {
+		bool slave = false;
+		for (auto &d : img.fdinfo)
+			slave |= d->id == img.pstree->ctty_file && img.file(d->id).tty && !img.file(d->id).tty->master;
+		if (!slave)
+			bad("pstree.img", format("pid %d: ctty_file %u is no pty slave the process has open", img.pid,
+						 img.pstree->ctty_file));
+	}
 	for (auto &d : img.fdinfo) {
 		const FileEntry &f = img.file(d->id);
 		for (size_t i = 0; f.epoll && i < f.epoll->n_targets; i++)

@@ -126,16 +126,13 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 }
 
 // The session it leads (setsid is done) gets its controlling terminal
-// back: the pty whose slave is file ctty_file.
+// back: the pty whose slave is file ctty_file (read_images() checked that
+// the process has it; criu made it so already if the file is shared).
 void take_ctty(const RestoreImages &img)
 {
 	for (auto &d : img.fdinfo)
-		if (d->id == img.pstree->ctty_file) {
-			if (ioctl(int(d->fd), TIOCSCTTY, 0) != 0)
-				throw Error(format("cannot make fd %u its controlling terminal", d->fd), errno);
-			return;
-		}
-	throw Error(format("pstree.img: ctty_file %u is no file of pid %d", img.pstree->ctty_file, img.pid), EINVAL);
+		if (d->id == img.pstree->ctty_file && ioctl(int(d->fd), TIOCSCTTY, 0) != 0)
+			throw Error(format("cannot make fd %u its controlling terminal", d->fd), errno);
 }
 
 void restore_fs_and_limits(const RestoreImages &img)

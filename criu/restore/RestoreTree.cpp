@@ -361,7 +361,13 @@ public:
 	SharedFiles &operator=(const SharedFiles &) = delete;
 
 	// criu's copy of file id.
-	std::vector<std::pair<uint32_t, int>> one(uint32_t id) const { return {{id, engine_.file_by_id(id)->fd}}; }
+	std::vector<std::pair<uint32_t, int>> one(uint32_t id) const
+	{
+		const FileDesc *f = engine_.file_by_id(id);
+		if (!f)
+			throw Error(format("internal: criu did not open file %u", id), EINVAL);
+		return {{id, f->fd}};
+	}
 
 	// The shared files img has, by id, with criu's copies.
 	std::vector<std::pair<uint32_t, int>> of(const RestoreImages &img) const
