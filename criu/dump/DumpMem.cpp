@@ -98,6 +98,8 @@ VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
 	if (kind == VMA_ENTRY__KIND_T__ANON_SHARED) {
 		e.has_shmid = true;
 		e.shmid = v.ino;
+		e.has_pgoff = true;
+		e.pgoff = v.offset;
 	}
 	return c.arena.make(e);
 }

@@ -91,15 +91,16 @@ private:
 	int received_;
 };
 
-void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFds &sfd,
-		 const std::map<uint32_t, int> &received)
+void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFds &sfd, const Received &received)
 {
 	std::map<uint32_t, std::vector<const FdinfoEntry *>> fles; // by file id
 	for (auto &d : img.fdinfo)
 		fles[d->id].push_back(&*d);
 	for (int fd : own_fds()) {
 		bool keep = sfd.owns(fd);
-		for (auto &[id, r] : received)
+		for (auto &[id, r] : received.files)
+			keep |= r == fd;
+		for (auto &[id, r] : received.shmem)
 			keep |= r == fd;
 		for (auto &d : img.fdinfo)
 			keep |= int(d->fd) == fd && img.file(d->id).type == FILE_ENTRY__TYPE_T__EXTERNAL;
@@ -112,8 +113,8 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 	for (auto &[id, list] : fles) {
 		std::sort(list.begin(), list.end(), [](auto *a, auto *b) { return a->fd < b->fd; });
 		const FileEntry &f = img.file(id);
-		auto r = received.find(id);
-		engine.add(r == received.end() ? factory.make(f) : std::make_unique<ReceivedFile>(f, r->second), list);
+		auto r = received.files.find(id);
+		engine.add(r == received.files.end() ? factory.make(f) : std::make_unique<ReceivedFile>(f, r->second), list);
 		for (size_t i = 0; f.unix_sk && i < f.unix_sk->n_queue; i++)
 			for (size_t j = 0; j < f.unix_sk->queue[i]->n_files; j++)
 				if (!fles.count(f.unix_sk->queue[i]->files[j]))
@@ -243,16 +244,20 @@ const char *special_name(VmaEntry__KindT k)
 
 // Maps one VMA of the process at `at`, in premapped form: writable to be
 // filled; the restorer moves it and sets its protection.
-void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at)
+void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at, const std::map<uint64_t, int> &shmem)
 {
 	uint64_t len = v.end - v.start;
-	int prot = PROT_READ | PROT_WRITE, flags = MAP_FIXED, fd = -1;
+	int prot = PROT_READ | PROT_WRITE, flags = MAP_FIXED, fd = -1, shared_fd = -1;
 	switch (v.kind) {
 	case VMA_ENTRY__KIND_T__ANON:
 		flags |= MAP_PRIVATE | MAP_ANONYMOUS | int(v.flags & MAP_GROWSDOWN);
 		break;
 	case VMA_ENTRY__KIND_T__ANON_SHARED:
-		flags |= MAP_SHARED | MAP_ANONYMOUS;
+		// Memory other processes map too is the object criu made for all.
+		if (auto it = shmem.find(v.shmid); it != shmem.end())
+			shared_fd = it->second, flags |= MAP_SHARED;
+		else
+			flags |= MAP_SHARED | MAP_ANONYMOUS;
 		break;
 	case VMA_ENTRY__KIND_T__FILE_PRIVATE:
 	case VMA_ENTRY__KIND_T__FILE_SHARED: {
@@ -274,7 +279,7 @@ void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at)
 	// Without its MAP_NORESERVE, a sparse reservation (an ASan shadow) would
 	// not fit the commit limit.
 	flags |= int(v.flags & MAP_NORESERVE);
-	void *p = mmap(reinterpret_cast<void *>(at), len, prot, flags, fd, off_t(v.pgoff));
+	void *p = mmap(reinterpret_cast<void *>(at), len, prot, flags, shared_fd >= 0 ? shared_fd : fd, off_t(v.pgoff));
 	int err = errno;
 	if (fd >= 0)
 		close(fd);
@@ -432,7 +437,7 @@ int highest_fd(const RestoreImages &img)
 }
 
 [[noreturn]] void prepare_and_jump(const RestoreImages &img, const ImagesDir &dir, ServiceFds &sfd, int &status_fd,
-				   const std::map<uint32_t, int> &received)
+				   const Received &received)
 {
 	const MmEntry &mm = *img.mm;
 	int exe = open(img.file(mm.exe_file_id).reg->path, O_RDONLY | O_CLOEXEC);
@@ -489,12 +494,14 @@ int highest_fd(const RestoreImages &img)
 		const VmaEntry &v = *mm.vmas[i];
 		if (is_special(v.kind))
 			continue;
-		premap(img, v, at);
+		premap(img, v, at, received.shmem);
 		slot[i] = at;
 		vmas[ra.nr_vmas++] = {at, v.start, v.end - v.start, v.madvise, v.prot, 0};
 		at += v.end - v.start;
 	}
 	ra.vmas = uintptr_t(vmas);
+	for (auto &[shmid, fd] : received.shmem) // mapped: the mappings keep the memory
+		close(fd);
 	LOG_DEBUG("pid %d: %zu VMAs premapped", img.pid, size_t(ra.nr_vmas));
 	fill_pages(img, images, slot);
 	LOG_DEBUG("pid %d: %llu pages read", img.pid, (unsigned long long)img.data_pages);
@@ -549,7 +556,7 @@ int highest_fd(const RestoreImages &img)
 
 } // namespace
 
-void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd, std::map<uint32_t, int> received)
+void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd, Received received)
 {
 	// If its parent dies (criu, or a process of the tree that failed), so
 	// does it: nothing half-restored stays.
@@ -565,12 +572,16 @@ void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd,
 	try {
 		// Out of the way of the service descriptors and of every number a
 		// file goes to.
-		for (auto &[id, fd] : received) {
+		auto move_up = [&](int &fd) {
 			int high = fcntl(fd, F_DUPFD_CLOEXEC, sfd.park_base());
 			if (high < 0)
-				throw Error(format("cannot move the file %u criu sent above %d", id, sfd.park_base()), errno);
+				throw Error(format("cannot move what criu sent above %d", sfd.park_base()), errno);
 			close(std::exchange(fd, high));
-		}
+		};
+		for (auto &[id, fd] : received.files)
+			move_up(fd);
+		for (auto &[shmid, fd] : received.shmem)
+			move_up(fd);
 		prepare_and_jump(img, dir, sfd, status_fd, received);
 	} catch (const Error &e) {
 		std::string msg = std::string("ERR:") + e.what();

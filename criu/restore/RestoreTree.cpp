@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <csignal>
+#include <fcntl.h>
 #include <cstring>
 #include <linux/sched.h>
 #include <map>
 #include <memory>
 #include <set>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -72,15 +74,16 @@ pid_t clone_with_pid(pid_t pid)
 
 constexpr int kFilesPerMessage = 200; // below SCM_MAX_FD
 
-// Files criu opened once for several processes of the tree, by file id:
-// what it sent to this one (Files), for its restore.
-std::map<uint32_t, int> received_files;
+// What criu made once for several processes of the tree and sent to this
+// one (Files), for its restore.
+Received received;
 
-void receive_files(int channel, int n)
+// index: 0 for files (by file id), 1 for shared memory (by shmid).
+void receive_files(int channel, int n, int kind)
 {
-	std::vector<uint32_t> ids(static_cast<size_t>(n));
+	std::vector<uint64_t> ids(static_cast<size_t>(n));
 	std::vector<char> control(CMSG_SPACE(sizeof(int) * size_t(n)));
-	iovec iov = {ids.data(), ids.size() * sizeof(uint32_t)};
+	iovec iov = {ids.data(), ids.size() * sizeof(uint64_t)};
 	msghdr m = {};
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
@@ -94,7 +97,11 @@ void receive_files(int channel, int n)
 	for (int i = 0; i < n; i++) {
 		int fd;
 		memcpy(&fd, CMSG_DATA(h) + sizeof(int) * size_t(i), sizeof(int));
-		auto [it, fresh] = received_files.try_emplace(ids[size_t(i)], fd);
+		if (kind == 1) {
+			received.shmem[ids[size_t(i)]] = fd;
+			continue;
+		}
+		auto [it, fresh] = received.files.try_emplace(uint32_t(ids[size_t(i)]), fd);
 		if (!fresh)
 			close(std::exchange(it->second, fd));
 	}
@@ -178,18 +185,18 @@ void run(const RestoreTree &tree, const ImagesDir &dir, int index, int channel, 
 				throw Error(format("cannot reap the helper %d", cmd.arg), errno);
 		break;
 	case TreeCommand::Files:
-		receive_files(channel, cmd.arg);
+		receive_files(channel, cmd.arg, cmd.index);
 		break;
 	case TreeCommand::Ctty: {
-		auto it = received_files.find(uint32_t(cmd.arg));
-		if (it == received_files.end() || ioctl(it->second, TIOCSCTTY, 0) != 0)
+		auto it = received.files.find(uint32_t(cmd.arg));
+		if (it == received.files.end() || ioctl(it->second, TIOCSCTTY, 0) != 0)
 			throw Error(format("cannot take file %d as the controlling terminal", cmd.arg),
-				    it == received_files.end() ? ENOENT : errno);
+				    it == received.files.end() ? ENOENT : errno);
 		break;
 	}
 	case TreeCommand::Restore:
 		drop_sigchld();
-		restore_task(tree.procs[size_t(cmd.index)], dir, channel, received_files);
+		restore_task(tree.procs[size_t(cmd.index)], dir, channel, received);
 	default:
 		throw Error(format("internal: unknown command %u", cmd.op), EINVAL);
 	}
@@ -361,7 +368,7 @@ public:
 	SharedFiles &operator=(const SharedFiles &) = delete;
 
 	// criu's copy of file id.
-	std::vector<std::pair<uint32_t, int>> one(uint32_t id) const
+	std::vector<std::pair<uint64_t, int>> one(uint32_t id) const
 	{
 		const FileDesc *f = engine_.file_by_id(id);
 		if (!f)
@@ -370,9 +377,9 @@ public:
 	}
 
 	// The shared files img has, by id, with criu's copies.
-	std::vector<std::pair<uint32_t, int>> of(const RestoreImages &img) const
+	std::vector<std::pair<uint64_t, int>> of(const RestoreImages &img) const
 	{
-		std::vector<std::pair<uint32_t, int>> out;
+		std::vector<std::pair<uint64_t, int>> out;
 		std::set<uint32_t> ids;
 		for (auto &d : img.fdinfo)
 			if (const FileDesc *f = engine_.file_by_id(d->id); f && ids.insert(d->id).second)
@@ -394,6 +401,67 @@ private:
 	FileDescFactory factory_;
 };
 
+
+// Shared anonymous memory that several processes of the tree map (MAP_SHARED
+// over fork): criu makes each object once, at its size, and sends each of
+// them a file of it (from /proc/self/map_files) to map where it had it;
+// each fills the pages it had, and all see the same memory.
+class SharedMemory {
+public:
+	explicit SharedMemory(const std::vector<const RestoreImages *> &live)
+	{
+		std::map<uint64_t, std::set<pid_t>> users;
+		std::map<uint64_t, uint64_t> size;
+		for (const RestoreImages *img : live)
+			for (size_t i = 0; i < img->mm->n_vmas; i++) {
+				const VmaEntry &v = *img->mm->vmas[i];
+				if (v.kind != VMA_ENTRY__KIND_T__ANON_SHARED || !v.has_shmid)
+					continue;
+				users[v.shmid].insert(img->pid);
+				size[v.shmid] = std::max(size[v.shmid], v.pgoff + (v.end - v.start));
+			}
+		for (const auto &[shmid, pids] : users)
+			if (pids.size() > 1)
+				fds_[shmid] = make(size[shmid]);
+	}
+	~SharedMemory()
+	{
+		for (auto &[shmid, fd] : fds_)
+			close(fd);
+	}
+	SharedMemory(const SharedMemory &) = delete;
+	SharedMemory &operator=(const SharedMemory &) = delete;
+
+	std::vector<std::pair<uint64_t, int>> of(const RestoreImages &img) const
+	{
+		std::vector<std::pair<uint64_t, int>> out;
+		std::set<uint64_t> seen;
+		for (size_t i = 0; i < img.mm->n_vmas; i++) {
+			const VmaEntry &v = *img.mm->vmas[i];
+			if (auto it = fds_.find(v.shmid); v.has_shmid && it != fds_.end() && seen.insert(v.shmid).second)
+				out.push_back(*it);
+		}
+		return out;
+	}
+
+private:
+	static int make(uint64_t size)
+	{
+		void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			throw Error(format("cannot make %llu bytes of shared memory", (unsigned long long)size), errno);
+		auto start = uintptr_t(p);
+		int fd = open(format("/proc/self/map_files/%lx-%lx", (unsigned long)start, (unsigned long)(start + size)).c_str(),
+			      O_RDWR | O_CLOEXEC);
+		int err = errno;
+		munmap(p, size);
+		if (fd < 0)
+			throw Error("cannot open the shared memory criu made through /proc/self/map_files", err);
+		return fd;
+	}
+
+	std::map<uint64_t, int> fds_;
+};
 
 TreeRestorer::TreeRestorer(const RestoreTree &tree, const ImagesDir &dir, bool shell_job)
 	: tree_(tree), dir_(dir), shell_job_(shell_job)
@@ -484,15 +552,24 @@ void TreeRestorer::ask(pid_t pid, uint32_t op, int32_t arg, int32_t index)
 	ask(pid, TreeCommand::Close, fd);
 }
 
-// Sends pid copies of files criu opened, with their ids.
-void TreeRestorer::give_files(pid_t pid, const std::vector<std::pair<uint32_t, int>> &files)
+// All of them, in messages that SCM_RIGHTS can carry.
+void TreeRestorer::give_all(pid_t pid, const std::vector<std::pair<uint64_t, int>> &files, int kind)
 {
-	std::vector<uint32_t> ids;
+	for (size_t at = 0; at < files.size(); at += kFilesPerMessage)
+		give_files(pid,
+			   {files.begin() + long(at), files.begin() + long(std::min(files.size(), at + kFilesPerMessage))},
+			   kind);
+}
+
+// Sends pid copies of files criu opened, with their ids.
+void TreeRestorer::give_files(pid_t pid, const std::vector<std::pair<uint64_t, int>> &files, int kind)
+{
+	std::vector<uint64_t> ids;
 	std::vector<int> fds;
 	for (auto &[id, fd] : files)
 		ids.push_back(id), fds.push_back(fd);
 	std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
-	iovec iov = {ids.data(), ids.size() * sizeof(uint32_t)};
+	iovec iov = {ids.data(), ids.size() * sizeof(uint64_t)};
 	msghdr m = {};
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
@@ -503,7 +580,7 @@ void TreeRestorer::give_files(pid_t pid, const std::vector<std::pair<uint32_t, i
 	h->cmsg_type = SCM_RIGHTS;
 	h->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
 	memcpy(CMSG_DATA(h), fds.data(), sizeof(int) * fds.size());
-	TreeCommand cmd = {TreeCommand::Files, int32_t(files.size()), -1};
+	TreeCommand cmd = {TreeCommand::Files, int32_t(files.size()), kind};
 	int channel = made(pid).channel;
 	if (send(channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd) ||
 	    sendmsg(channel, &m, MSG_NOSIGNAL) != ssize_t(iov.iov_len))
@@ -547,7 +624,7 @@ void TreeRestorer::lead_session(const RestoreImages &p)
 	ask(p.pid, TreeCommand::Setsid);
 	if (!p.pstree->has_ctty_file)
 		return;
-	give_files(p.pid, shared_->one(p.pstree->ctty_file));
+	give_files(p.pid, shared_->one(p.pstree->ctty_file), 0);
 	ask(p.pid, TreeCommand::Ctty, int32_t(p.pstree->ctty_file));
 }
 
@@ -655,6 +732,7 @@ void TreeRestorer::create()
 		if (!p.zombie())
 			live.push_back(&p);
 	shared_ = std::make_unique<SharedFiles>(dir_, live);
+	shmem_ = std::make_unique<SharedMemory>(live);
 	make_processes();
 	join_groups();
 	end_helpers_and_zombies();
@@ -681,10 +759,8 @@ void TreeRestorer::restore_all(bool leave_stopped)
 		if (m.index >= 0 && !tree_.procs[size_t(m.index)].zombie())
 			live.push_back({&tree_.procs[size_t(m.index)], &m});
 	for (auto &[img, m] : live) {
-		std::vector<std::pair<uint32_t, int>> files = shared_->of(*img);
-		for (size_t at = 0; at < files.size(); at += kFilesPerMessage)
-			give_files(m->pid, {files.begin() + long(at),
-					    files.begin() + long(std::min(files.size(), at + kFilesPerMessage))});
+		give_all(m->pid, shared_->of(*img), 0);
+		give_all(m->pid, shmem_->of(*img), 1);
 	}
 	for (auto &[img, m] : live)
 		ask(m->pid, TreeCommand::Restore, 0, m->index);

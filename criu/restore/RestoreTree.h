@@ -12,6 +12,7 @@
 namespace criu {
 
 class SharedFiles;
+class SharedMemory;
 
 // Makes the processes of a dump with their pids, sessions and process
 // groups, and has each restore itself.
@@ -57,7 +58,9 @@ private:
 	Made &made(pid_t pid);
 	void ask(pid_t pid, uint32_t op, int32_t arg = 0, int32_t index = -1);
 	int32_t wait_reply(pid_t pid); // the descriptor the answer names
-	void give_files(pid_t pid, const std::vector<std::pair<uint32_t, int>> &files);
+	// kind 0: files, by file id; 1: shared memory, by shmid.
+	void give_files(pid_t pid, const std::vector<std::pair<uint64_t, int>> &files, int kind);
+	void give_all(pid_t pid, const std::vector<std::pair<uint64_t, int>> &files, int kind);
 	void make_processes();
 	void lead_session(const RestoreImages &p);
 	void join_groups();
@@ -73,6 +76,7 @@ private:
 	std::vector<Made> made_;
 	std::map<pid_t, pid_t> helper_of_; // a helper's pid: who made it
 	std::unique_ptr<SharedFiles> shared_;
+	std::unique_ptr<SharedMemory> shmem_;
 };
 
 } // namespace criu
