@@ -10,16 +10,14 @@ which kills it, restores it, and checks that FILE keeps growing, by whole
 lines, from where it was; then again with --leave-running.  Prints PASS at
 the end.
 """
-import argparse
-import ctypes
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+from realprogram import criu, main  # noqa: E402
 from runner import Failure, wait_for  # noqa: E402
 
 
@@ -29,13 +27,6 @@ def lines(path):
     if text and not text.endswith("\n"):
         text = text[:text.rindex("\n") + 1] if "\n" in text else ""
     return text.splitlines()
-
-
-def criu(args, *argv):
-    res = subprocess.run([args.criu, *argv], cwd=args.workdir, stdin=subprocess.DEVNULL, capture_output=True,
-                         text=True)
-    if res.returncode != 0:
-        raise Failure(f"criu {' '.join(argv)} failed ({res.returncode}):\n{res.stderr}")
 
 
 def tree_of(pid):
@@ -105,23 +96,5 @@ def one_round(args, leave_running):
         wait_for(lambda: all_gone(procs), "the pipeline to end")
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--criu", required=True)
-    p.add_argument("--workdir", required=True)
-    args = p.parse_args()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    # The restored tree's root is a child of criu's, which goes: ours to reap.
-    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    try:
-        one_round(args, leave_running=False)
-        one_round(args, leave_running=True)
-    except Failure as e:
-        print(f"FAIL: {e}")
-        sys.exit(1)
-    print("PASS")
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, one_round)

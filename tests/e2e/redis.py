@@ -12,8 +12,6 @@ memory map, descriptors, ids and threads seen from outside must be the
 same before and after, as for every e2e program; and again after a dump
 with --leave-running.  Prints PASS at the end.
 """
-import argparse
-import ctypes
 import os
 import shutil
 import signal
@@ -22,6 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
+from realprogram import criu, main  # noqa: E402
 from runner import Failure, compare, outside, reap, wait_for  # noqa: E402
 
 THREADS = 5  # at least: the main one, 1 more for I/O, 3 background ones (and jemalloc's, if it starts one)
@@ -41,13 +40,6 @@ def command(sock_path, *words):
             reply += chunk
     lines = reply.decode().split("\r\n")
     return lines[1] if lines[0].startswith("$") else lines[0].lstrip("+:")
-
-
-def criu(args, *argv):
-    res = subprocess.run([args.criu, *argv], cwd=args.workdir, stdin=subprocess.DEVNULL, capture_output=True,
-                         text=True)
-    if res.returncode != 0:
-        raise Failure(f"criu {' '.join(argv)} failed ({res.returncode}):\n{res.stderr}")
 
 
 def start(args, sock_path):
@@ -105,23 +97,5 @@ def one_round(args, leave_running):
             pass
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--criu", required=True)
-    p.add_argument("--workdir", required=True)
-    args = p.parse_args()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    # The restored server is a child of criu's, which goes: ours to reap.
-    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-    try:
-        one_round(args, leave_running=False)
-        one_round(args, leave_running=True)
-    except Failure as e:
-        print(f"FAIL: {e}")
-        sys.exit(1)
-    print("PASS")
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__, one_round)
