@@ -52,8 +52,13 @@ def start(args, sock_path):
          "yes", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", args.workdir],
         stdin=subprocess.DEVNULL, stdout=open(os.path.join(args.workdir, "redis.log"), "a"),
         stderr=subprocess.STDOUT, close_fds=True)
-    wait_for(lambda: os.path.exists(sock_path), "redis-server to listen")
-    wait_for(lambda: len(os.listdir(f"/proc/{server.pid}/task")) >= THREADS, f"redis-server's {THREADS} threads")
+    try:
+        wait_for(lambda: os.path.exists(sock_path), "redis-server to listen")
+        wait_for(lambda: len(os.listdir(f"/proc/{server.pid}/task")) >= THREADS, f"redis-server's {THREADS} threads")
+    except Failure:
+        server.kill()
+        server.wait()
+        raise
     return server
 
 
