@@ -9,9 +9,11 @@ NAME being the directory's name, or its parent's if it is called "images".  The 
 at the top of fuzz_images.cpp: the dump's pid, then one record per file.
 
 The images stay as they are, with the pid they name inside, and the
-container carries that pid for the file names: no image is rewritten, so a
-seed is a dump that restore would accept as long as the files it names
-(executable, mappings) are unchanged.  The root's files go into the slots
+container carries that pid for the file names: no image is rewritten but
+for the paths inside this checkout, which become /dataxxx... of the same
+length (no seed names a directory of the machine that made it), so a seed
+is a dump that restore would accept as long as the files it names
+(executable, mappings) are there unchanged.  The root's files go into the slots
 of the container's pid, every other process's into the slots by id.  A
 pages image (pages-<pid>.img, or pages-1.img of older dumps) goes in as its
 size only (a sparse file for the harness): restore checks nothing else of
@@ -108,6 +110,16 @@ def pack(images):
     return out
 
 
+def scrub(seed, checkout):
+    """The paths of this checkout (the dumped programs' executables, their
+    files) become /data/... of the same length, so that no seed names this
+    machine's directories and every length prefix in the images stays
+    right."""
+    old = checkout.encode()
+    new = (b"/data" + b"x" * len(old))[:len(old)] if len(old) >= 5 else old
+    return seed.replace(old + b"/", new + b"/")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("-o", dest="outdir", required=True)
@@ -119,7 +131,7 @@ def main():
         name = os.path.basename(path)
         if name == "images":
             name = os.path.basename(os.path.dirname(path))
-        seed = pack(images)
+        seed = scrub(pack(images), os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
         with open(os.path.join(args.outdir, f"seed-{name}"), "wb") as f:
             f.write(seed)
         print(f"seed-{name}: {len(seed)} bytes, pid {dump_pid(images)}")
