@@ -8,30 +8,7 @@
 #include <compel/plugins/std.h>
 
 #include "dump-protocol.h"
-
-/* The kernel's structs, in the arch's native words. */
-struct kernel_sigaction {
-	unsigned long handler;
-	unsigned long flags;
-	unsigned long restorer;
-	uint64_t mask;
-};
-
-struct kernel_timeval {
-	long sec, usec;
-};
-
-struct kernel_itimerval {
-	struct kernel_timeval interval, value;
-};
-
-struct kernel_timespec {
-	long sec, nsec;
-};
-
-struct kernel_itimerspec {
-	struct kernel_timespec interval, value;
-};
+#include "kernel-abi.h"
 
 struct kernel_stack {
 	void *sp;

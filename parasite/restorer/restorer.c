@@ -10,6 +10,7 @@
  */
 #include <compel/plugins/std.h>
 
+#include "kernel-abi.h"
 #include "restorer-protocol.h"
 
 #define MREMAP_MAYMOVE_ 1
@@ -40,29 +41,6 @@
 #define CLONE_SYSVSEM_ 0x40000ul
 #define FUTEX_WAIT_PRIVATE_ 128
 #define FUTEX_WAKE_PRIVATE_ 129
-
-struct kernel_sigaction {
-	unsigned long handler;
-	unsigned long flags;
-	unsigned long restorer;
-	uint64_t mask;
-};
-
-struct kernel_timeval {
-	long sec, usec;
-};
-
-struct kernel_itimerval {
-	struct kernel_timeval interval, value;
-};
-
-struct kernel_timespec {
-	long sec, nsec;
-};
-
-struct kernel_itimerspec {
-	struct kernel_timespec interval, value;
-};
 
 struct kernel_sigevent {
 	unsigned long value;
