@@ -17,6 +17,7 @@
 #include "DumpContext.h"
 #include "FdinfoEngine.h"
 #include "FileTypes.h"
+#include "ScmRights.h"
 #include "UnixDiag.h"
 #include "format.h"
 
@@ -30,6 +31,7 @@ namespace {
 // A datagram (or a stream's bytes) bigger than this is not queued by any
 // socket buffer a process can set without privileges.
 constexpr size_t kPeekBuffer = 4 << 20;
+constexpr size_t kMaxFdsPerMessage = 253; // SCM_MAX_FD
 
 std::string printable(const std::string &name)
 {
@@ -119,15 +121,14 @@ void save_queue(DumpedFd &d, const proc::UnixSocket &s, UnixSkEntry &u)
 	std::string failure;
 	for (;;) {
 		sockaddr_un from = {};
-		alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 64)];
+		std::vector<char> control;
 		iovec iov = {buf.data(), buf.size()};
 		msghdr m = {};
 		m.msg_name = &from;
 		m.msg_namelen = sizeof(from);
 		m.msg_iov = &iov;
 		m.msg_iovlen = 1;
-		m.msg_control = control;
-		m.msg_controllen = sizeof(control);
+		make_room_for_fds(m, control, kMaxFdsPerMessage);
 		ssize_t n = recvmsg(sk, &m, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -135,14 +136,11 @@ void save_queue(DumpedFd &d, const proc::UnixSocket &s, UnixSkEntry &u)
 			failure = format("cannot read what it has received (%s)", strerror(errno));
 		if (n <= 0)
 			break;
-		std::vector<int> fds;
-		for (cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h))
-			if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
-				for (size_t i = 0; i < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
-					fds.push_back(reinterpret_cast<int *>(CMSG_DATA(h))[i]);
+		std::vector<int> fds = received_fds(m);
 		std::vector<UniqueFd> owned(fds.begin(), fds.end());
 		if (m.msg_flags & MSG_CTRUNC) {
-			failure = "has more than 64 descriptors in flight in one message: not supported yet";
+			failure = format("has more than %zu descriptors in flight in one message: not supported yet",
+					 kMaxFdsPerMessage);
 			break;
 		}
 		if (m.msg_flags & MSG_TRUNC) {
@@ -386,7 +384,7 @@ void put_back(const FdinfoEngine &engine, int via, const UnixSkEntry &to, const 
 		std::vector<int> fds;
 		for (size_t j = 0; j < q.n_files; j++)
 			fds.push_back(engine.file_by_id(q.files[j])->fd);
-		std::vector<char> control(fds.empty() ? 0 : CMSG_SPACE(fds.size() * sizeof(int)));
+		std::vector<char> control;
 		size_t done = 0;
 		do { // once for an empty datagram
 			iovec iov = {const_cast<uint8_t *>(q.data.data) + done, q.data.len - done};
@@ -395,15 +393,8 @@ void put_back(const FdinfoEngine &engine, int via, const UnixSkEntry &to, const 
 			m.msg_namelen = len;
 			m.msg_iov = &iov;
 			m.msg_iovlen = 1;
-			if (!done && !fds.empty()) {
-				m.msg_control = control.data();
-				m.msg_controllen = control.size();
-				cmsghdr *h = CMSG_FIRSTHDR(&m);
-				h->cmsg_level = SOL_SOCKET;
-				h->cmsg_type = SCM_RIGHTS;
-				h->cmsg_len = CMSG_LEN(fds.size() * sizeof(int));
-				memcpy(CMSG_DATA(h), fds.data(), fds.size() * sizeof(int));
-			}
+			if (!done)
+				attach_fds(m, control, fds);
 			ssize_t n = sendmsg(via, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n < 0)
 				throw Error(format("cannot put back the %zu bytes socket:[%u] had received", q.data.len, to.ino),

@@ -27,6 +27,7 @@
 #include "Log.h"
 #include "Proc.h"
 #include "RestoreTask.h"
+#include "ScmRights.h"
 #include "Task.h"
 #include "format.h"
 #include "restorer-protocol.h"
@@ -82,21 +83,18 @@ Received received;
 void receive_files(int channel, int n, int kind)
 {
 	std::vector<uint64_t> ids(static_cast<size_t>(n));
-	std::vector<char> control(CMSG_SPACE(sizeof(int) * size_t(n)));
+	std::vector<char> control;
 	iovec iov = {ids.data(), ids.size() * sizeof(uint64_t)};
 	msghdr m = {};
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
-	m.msg_control = control.data();
-	m.msg_controllen = control.size();
+	make_room_for_fds(m, control, size_t(n));
 	ssize_t got = recvmsg(channel, &m, MSG_CMSG_CLOEXEC);
-	cmsghdr *h = CMSG_FIRSTHDR(&m);
-	if (got != ssize_t(iov.iov_len) || !h || h->cmsg_type != SCM_RIGHTS ||
-	    h->cmsg_len != CMSG_LEN(sizeof(int) * size_t(n)))
+	std::vector<int> fds = received_fds(m);
+	if (got != ssize_t(iov.iov_len) || fds.size() != size_t(n))
 		throw Error(format("the %d files criu sent did not come", n), got < 0 ? errno : EPROTO);
 	for (int i = 0; i < n; i++) {
-		int fd;
-		memcpy(&fd, CMSG_DATA(h) + sizeof(int) * size_t(i), sizeof(int));
+		int fd = fds[size_t(i)];
 		if (kind == 1) {
 			received.shmem[ids[size_t(i)]] = fd;
 			continue;
@@ -568,18 +566,12 @@ void TreeRestorer::give_files(pid_t pid, const std::vector<std::pair<uint64_t, i
 	std::vector<int> fds;
 	for (auto &[id, fd] : files)
 		ids.push_back(id), fds.push_back(fd);
-	std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+	std::vector<char> control;
 	iovec iov = {ids.data(), ids.size() * sizeof(uint64_t)};
 	msghdr m = {};
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
-	m.msg_control = control.data();
-	m.msg_controllen = control.size();
-	cmsghdr *h = CMSG_FIRSTHDR(&m);
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-	memcpy(CMSG_DATA(h), fds.data(), sizeof(int) * fds.size());
+	attach_fds(m, control, fds);
 	TreeCommand cmd = {TreeCommand::Files, int32_t(files.size()), kind};
 	int channel = made(pid).channel;
 	if (send(channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd) ||

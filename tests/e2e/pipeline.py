@@ -40,6 +40,14 @@ def tree_of(pid):
     return out
 
 
+def kill_all(procs):
+    for p in procs:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def all_gone(procs):
     """Reaps what ended (the subshells are our orphans now)."""
     try:
@@ -66,11 +74,7 @@ def one_round(args, leave_running):
         criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
              *(["--leave-running"] if leave_running else []))
         if leave_running:
-            for p in procs:
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            kill_all(procs)
         wait_for(lambda: all_gone(procs), "the dumped pipeline to be gone")
         before = lines(out)
         criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
@@ -88,11 +92,7 @@ def one_round(args, leave_running):
             procs = tree_of(pid)
         except FileNotFoundError:
             procs = []
-        for p in procs:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_all(procs)
         wait_for(lambda: all_gone(procs), "the pipeline to end")
 
 
