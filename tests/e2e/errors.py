@@ -20,7 +20,9 @@ behind, and leave the images as they were.
 """
 import argparse
 import ctypes
+import fcntl
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -106,11 +108,30 @@ def dump_errors(c, work):
                      "listener outside the process", "not supported yet")
     refused_dump(c, work, "unixsendsock", "a socket in flight", "a descriptor in flight in a unix socket is a socket",
                  "sending it is not supported yet")
+    for case, what, texts in (
+            ("relsock", "a unix socket bound to a relative path",
+             ("fd 3 is a unix socket bound to the relative path relative.sock: not supported yet",)),
+            ("namedsender", "a datagram from a named socket queued",
+             ("fd 3 is a unix socket with a datagram from @e2e-refused-b-", "queued: restoring it is not supported yet")),
+            ("ptyunread", "a pty holding a line nobody read",
+             ("fd 3 is /dev/ptmx with", "bytes not read yet: not supported yet"))):
+        os.environ["E2E_REFUSE"] = case
+        refused_dump(c, work, "refused", what, *texts, work_name=f"refused-{case}")
+    # The test holds the master: the program has only the slave.
+    master, slave = os.openpty()
+    try:
+        os.environ["E2E_REFUSE"], os.environ["E2E_PTY"] = "ptyoutside", os.ttyname(slave)
+        refused_dump(c, work, "refused", "a pty whose master is elsewhere", "fd 3 is the terminal /dev/pts/",
+                     "whose master is outside the tree: not supported yet", work_name="refused-ptyoutside")
+    finally:
+        os.close(master)
+        os.close(slave)
+        del os.environ["E2E_REFUSE"], os.environ["E2E_PTY"]
 
 
-def refused_dump(c, work, name, what, *texts):
+def refused_dump(c, work, name, what, *texts, work_name=None):
     """A dump criu refuses leaves the process as it was, and no images."""
-    vwork = f"{work}/{name}"
+    vwork = f"{work}/{work_name or name}"
     prog, pid = c.start(name, vwork)
     before = outside(pid)
     c.expect_failure(f"dump of a process with {what}", c.criu("dump", "-t", str(pid), "-D", f"{vwork}/images"),
@@ -363,6 +384,7 @@ def restore_errors(c, work):
     restore_fails(c, "a file gone since the dump", pid, images, f"pid {pid}", "cannot open", "kept.txt")
 
     file_errors(c, f"{work}/fifo")
+    lock_taken(c, f"{work}/locks")
 
     # The pid is taken: dump with --leave-running, then restore.
     vwork = f"{work}/taken"
@@ -374,6 +396,22 @@ def restore_errors(c, work):
     c.expect_failure("a restore onto a pid in use", c.criu("restore", "-D", f"{vwork}/images", "-d"),
                      f"pid {pid} is in use (by counter)")
     c.finish(prog, pid, vwork)
+
+
+def lock_taken(c, work):
+    """A lock the process held that somebody else took since the dump: the
+    restore fails naming it, and leaves nothing behind."""
+    pid, images = good_dump(c, work, name="locks")
+    shown = json.loads(c.criu("show", os.path.join(images, "files.img")).stdout)
+    paths = [e["reg"]["path"] for e in shown["entries"] if "reg" in e and os.path.basename(e["reg"]["path"]) == "a"]
+    if not paths:
+        c.failures.append("the locks program's file a is not in files.img")
+        return
+    with open(paths[0]) as taken:
+        fcntl.flock(taken, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        restore_fails(c, "a lock taken since the dump", pid, images, f"pid {pid}",
+                      "cannot take its exclusive flock() back")
+    shutil.rmtree(os.path.dirname(paths[0]), ignore_errors=True)
 
 
 def file_errors(c, work):

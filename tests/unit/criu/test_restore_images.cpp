@@ -31,7 +31,8 @@ void write(const ImagesDir &dir, ImageKind kind, const std::string &name, const 
 }
 
 // inventory.img, and pstree.img listing tids (the leader is kPid).
-void write_tree(const ImagesDir &dir, std::vector<uint32_t> tids)
+// ctty_file: the session leader's controlling pty, 0 for none.
+void write_tree(const ImagesDir &dir, std::vector<uint32_t> tids, uint32_t ctty_file = 0)
 {
 	uint32_t pid = kPid;
 	NsPid root = NS_PID__INIT;
@@ -54,6 +55,7 @@ void write_tree(const ImagesDir &dir, std::vector<uint32_t> tids)
 	PstreeEntry p = PSTREE_ENTRY__INIT;
 	p.pid = &root;
 	p.n_threads = threads.size(), p.threads = threads.data();
+	p.has_ctty_file = ctty_file != 0, p.ctty_file = ctty_file;
 	write(dir, ImageKind::Pstree, "pstree.img", &p.base);
 }
 
@@ -190,9 +192,9 @@ namespace {
 
 // The images of a one-thread process up to files.img, whose checks come
 // before those of the memory map: every file of files, fds 3, 4... in turn.
-void write_process(const ImagesDir &dir, const std::vector<FileEntry *> &files)
+void write_process(const ImagesDir &dir, const std::vector<FileEntry *> &files, uint32_t ctty_file = 0)
 {
-	write_tree(dir, {kPid});
+	write_tree(dir, {kPid}, ctty_file);
 	write_core(dir, "core-4242.img", {kPid, true});
 	MmEntry mm = MM_ENTRY__INIT;
 	write(dir, ImageKind::Mm, "mm-4242.img", &mm.base);
@@ -302,6 +304,13 @@ TEST_CASE("restore refuses unix sockets, terminals and locks it cannot give back
 	write_process(dir, {&a, &b});
 	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: unix_sk.type 3 is not SOCK_STREAM"));
 	ua.type = SOCK_STREAM;
+	UnixQueuedEntry sent = UNIX_QUEUED_ENTRY__INIT, *queue[] = {&sent};
+	uint32_t in_flight[] = {99};
+	sent.n_files = 1, sent.files = in_flight;
+	ua.n_queue = 1, ua.queue = queue;
+	write_process(dir, {&a, &b});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: unix socket 10: unix_sk.queue.files 99 is no file of the images"));
+	ua.n_queue = 0;
 
 	FileEntry tty = FILE_ENTRY__INIT;
 	TtyEntry t = TTY_ENTRY__INIT;
@@ -309,6 +318,9 @@ TEST_CASE("restore refuses unix sockets, terminals and locks it cannot give back
 	t.rows = 70000;
 	write_process(dir, {&tty});
 	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: tty.rows cols, xpixel or ypixel is more than 65535"));
+	t.rows = 24, t.master = true;
+	write_process(dir, {&tty}, 1);
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 4242: ctty_file 1 is no pty slave the process has open"));
 
 	FileLockEntry lock = FILE_LOCK_ENTRY__INIT, *locks[] = {&lock};
 	lock.kind = FILE_LOCK_ENTRY__KIND_T__POSIX;

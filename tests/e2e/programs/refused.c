@@ -1,0 +1,66 @@
+/*
+ * What criu refuses to dump yet, one case per run, chosen by E2E_REFUSE:
+ *   relsock      a unix socket bound to a relative path
+ *   namedsender  a datagram queued from a named socket that is not the peer
+ *   ptyunread    a pty holding a line nobody has read
+ *   ptyoutside   the slave of a pty whose master is elsewhere (E2E_PTY)
+ * The dump must fail naming it, and the process go on as before.
+ */
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "e2e.h"
+
+static socklen_t abstract(struct sockaddr_un *a, const char *tag)
+{
+	int n;
+
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "e2e-refused-%s-%d", tag, (int)getpid());
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+int main(int argc, char **argv)
+{
+	const char *what = getenv("E2E_REFUSE");
+	struct sockaddr_un a, b;
+	socklen_t alen, blen;
+	int s, t;
+
+	e2e_init(argc, argv);
+	if (!what)
+		e2e_fail("E2E_REFUSE is not set");
+	if (!strcmp(what, "relsock")) {
+		strcpy(a.sun_path, "relative.sock");
+		a.sun_family = AF_UNIX;
+		unlink(a.sun_path);
+		s = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)))
+			e2e_fail("bind: %s", strerror(errno));
+	} else if (!strcmp(what, "namedsender")) {
+		alen = abstract(&a, "a");
+		blen = abstract(&b, "b");
+		s = socket(AF_UNIX, SOCK_DGRAM, 0);
+		t = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (bind(s, (struct sockaddr *)&a, alen) || bind(t, (struct sockaddr *)&b, blen) ||
+		    sendto(t, "x", 1, 0, (struct sockaddr *)&a, alen) != 1)
+			e2e_fail("cannot set up: %s", strerror(errno));
+	} else if (!strcmp(what, "ptyunread")) {
+		s = posix_openpt(O_RDWR | O_NOCTTY);
+		if (s < 0 || unlockpt(s) || write(s, "unread\n", 7) != 7)
+			e2e_fail("cannot set up: %s", strerror(errno));
+	} else if (!strcmp(what, "ptyoutside")) {
+		s = getenv("E2E_PTY") ? open(getenv("E2E_PTY"), O_RDWR | O_NOCTTY) : -1;
+		if (s < 0)
+			e2e_fail("cannot open the pty E2E_PTY names: %s", strerror(errno));
+	} else {
+		e2e_fail("E2E_REFUSE=%s is no case of this program", what);
+	}
+	e2e_ready(argc, argv);
+	e2e_wait();
+	e2e_pass();
+}
