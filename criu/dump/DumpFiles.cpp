@@ -111,18 +111,22 @@ void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint
 	w.commit();
 }
 
-// "a TCP socket", "a unix datagram socket"...: asked of a copy of it.
-std::string socket_kind(DumpContext &c, int fd)
+int socket_domain(DumpedFd &d)
 {
-	int copy = int(syscall(SYS_pidfd_getfd, c.task.pidfd(), fd, 0));
-	if (copy < 0)
-		return "a socket";
-	int domain = 0, type = 0, protocol = 0;
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+	if (getsockopt(d.copy(), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+		d.fail("cannot read the domain of " + d.target, errno);
+	return domain;
+}
+
+// "a TCP socket", "a unix datagram socket"...: asked of criu's copy of it.
+std::string socket_kind(DumpedFd &d)
+{
+	int domain = socket_domain(d), type = 0, protocol = 0;
 	socklen_t len = sizeof(int);
-	getsockopt(copy, SOL_SOCKET, SO_DOMAIN, &domain, &len);
-	getsockopt(copy, SOL_SOCKET, SO_TYPE, &type, &len);
-	getsockopt(copy, SOL_SOCKET, SO_PROTOCOL, &protocol, &len);
-	close(copy);
+	getsockopt(d.copy(), SOL_SOCKET, SO_TYPE, &type, &len);
+	getsockopt(d.copy(), SOL_SOCKET, SO_PROTOCOL, &protocol, &len);
 	if (domain == AF_INET || domain == AF_INET6) {
 		const char *proto = protocol == IPPROTO_TCP ? "TCP" : protocol == IPPROTO_UDP ? "UDP" : "raw IP";
 		return format("a %s%s socket", domain == AF_INET6 ? "IPv6 " : "", proto);
@@ -136,15 +140,6 @@ std::string socket_kind(DumpContext &c, int fd)
 			   : type == SOCK_SEQPACKET ? "seqpacket"
 						    : "raw";
 	return format("a %s%s socket", family, kind);
-}
-
-int socket_domain(DumpedFd &d)
-{
-	int domain = 0;
-	socklen_t len = sizeof(domain);
-	if (getsockopt(d.copy(), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
-		d.fail("cannot read the domain of " + d.target, errno);
-	return domain;
 }
 
 FileEntry *external(DumpContext &c, const std::string &key, uint32_t flags)
@@ -208,7 +203,7 @@ FileEntry *describe(DumpContext &c, DumpedFd &d)
 		dump_locks(d, *f);
 		return f;
 	}
-	std::string what = S_ISSOCK(st.st_mode)  ? socket_kind(c, fd)
+	std::string what = S_ISSOCK(st.st_mode)  ? socket_kind(d)
 			   : S_ISCHR(st.st_mode) ? "a character device"
 			   : S_ISBLK(st.st_mode) ? "a block device"
 						 : "an anonymous inode";
