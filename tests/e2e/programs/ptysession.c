@@ -45,11 +45,11 @@ int main(int argc, char **argv)
 		grandchild = fork();
 		if (grandchild == 0) {
 			e2e_tree_ready(2);
-			e2e_wait_ending();
+			e2e_wait();
 			_exit(has_ctty(slave) ? 0 : 11);
 		}
 		e2e_tree_ready(1);
-		e2e_wait_ending();
+		e2e_wait();
 		if (!has_ctty(slave))
 			_exit(12);
 		if (read(slave, line, sizeof(line) - 1) != 3 || strcmp(line, "hi\n"))

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 		if (children[k] == 0) {
 			*page(mem, PAGES / 2 + k) = 0xc0de0000u + (uint32_t)k; /* only this child touches it */
 			e2e_tree_ready(k);
-			e2e_wait_ending();
+			e2e_wait();
 			page(mem, k)[1] = 0xaf7e0000u + (uint32_t)k;
 			_exit(0);
 		}
