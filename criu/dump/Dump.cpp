@@ -1,5 +1,6 @@
 #include "Dump.h"
 
+#include <algorithm>
 #include <csignal>
 #include <sys/utsname.h>
 #include <ctime>
@@ -152,15 +153,16 @@ void write_files(DumpShared &s, ImagesDir &dir)
 }
 
 // Everything of one live process: memory, a core per thread, files, fs.
-void dump_process(const Options &opts, ImagesDir &dir, DumpShared &s, compel::core::Task &task)
+void dump_process(const Options &opts, ImagesDir &dir, DumpShared &s, compel::core::Task &task, pid_t parent)
 {
-	DumpContext c(opts, dir, task, s);
+	DumpContext c(opts, dir, task, parent, s);
 	MmEntry *mm = collect_mm(c);
 	std::map<pid_t, ThreadMisc> threads;
 	dump_misc misc = run_parasite(c, proc::read_timers(c.pid), *mm, threads);
 	dump_files(c);
 	c.write_image(ImageKind::Mm, format("mm-%d.img", c.pid), {&mm->base});
 	dump_core(c, misc, threads);
+	s.mms[c.pid] = mm;
 }
 
 // After a good dump: what the user asked to happen to the processes.
@@ -205,9 +207,12 @@ void dump(const Options &opts)
 		if (!p.zombie())
 			s.pids.push_back(p.pid);
 	try {
-		for (TreeProcess &p : procs)
-			if (!p.zombie())
-				dump_process(opts, dir, s, *p.task);
+		for (TreeProcess &p : procs) {
+			if (p.zombie())
+				continue;
+			bool live_parent = &p != &procs.front() && std::count(s.pids.begin(), s.pids.end(), p.stat.ppid);
+			dump_process(opts, dir, s, *p.task, live_parent ? p.stat.ppid : 0);
+		}
 		write_files(s, dir);
 		write_inventory(s, dir, procs.front());
 		write_pstree(s, dir, procs);
@@ -227,6 +232,8 @@ void dump(const Options &opts)
 	ds.frozen_time = monotonic_us() - frozen;
 	ds.memdump_time = s.pages.time_us;
 	ds.pages_scanned = s.pages.scanned, ds.pages_zero = s.pages.zero, ds.pages_written = s.pages.written;
+	ds.has_pages_parent = s.pages.parent != 0;
+	ds.pages_parent = s.pages.parent;
 	StatsEntry stats = STATS_ENTRY__INIT;
 	stats.dump = &ds;
 	write_stats(dir, stats);

@@ -55,17 +55,20 @@ struct DumpShared {
 	std::vector<pid_t> pids; // the tree's live processes
 	std::map<pid_t, const FileEntry *> ctty_files; // session leaders' controlling ptys
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
+	// The address spaces dumped so far (parents before their children).
+	std::map<pid_t, const MmEntry *> mms;
 	struct PageCounts {
-		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0;
+		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0, parent = 0;
 	} pages;
 };
 
 // What the parts of one process's dump share: the task, where images go,
 // and the tree's shared state.
 struct DumpContext {
-	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, DumpShared &s)
-		: opts(o), dir(d), task(t), pid(t.pid()), arena(s.arena), files(s.files), inode_ids(s.inode_ids),
-		  seen_fds(s.seen_fds), pids(s.pids), ctty_files(s.ctty_files), written(s.written), pages(s.pages)
+	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, pid_t parent_pid, DumpShared &s)
+		: opts(o), dir(d), task(t), pid(t.pid()), parent(parent_pid), arena(s.arena), files(s.files),
+		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), pids(s.pids), ctty_files(s.ctty_files), written(s.written),
+		  mms(s.mms), pages(s.pages)
 	{
 	}
 
@@ -73,6 +76,7 @@ struct DumpContext {
 	ImagesDir &dir;
 	compel::core::Task &task;
 	pid_t pid;
+	pid_t parent; // a live process of the dump, or 0 (the root's, a zombie's children's)
 	Arena &arena;
 	FileTable &files;
 	// Small ids of inodes that several files share (pipes, memfds), by
@@ -88,6 +92,7 @@ struct DumpContext {
 	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
 	std::optional<std::set<uint32_t>> own_sockets;
 	std::vector<std::string> &written;
+	std::map<pid_t, const MmEntry *> &mms;
 	DumpShared::PageCounts &pages;
 
 	// Fails the dump with a message naming the process and what is wrong.
@@ -111,7 +116,8 @@ void dump_files(DumpContext &c);
 // The address space as /proc shows it, before the parasite is in it.
 MmEntry *collect_mm(DumpContext &c);
 // The pages of those VMAs, through the parasite: pages and pagemap images.
-void dump_memory(DumpContext &c, compel::core::Infection &inf, const MmEntry &mm);
+// Marks the VMAs that share pages with the parent's as inherited.
+void dump_memory(DumpContext &c, compel::core::Infection &inf, MmEntry &mm);
 // Runs syscalls in each thread but the leader, while the parasite is in
 // (its argument area takes what they write).
 std::map<pid_t, ThreadMisc> collect_threads(DumpContext &c, compel::core::Infection &inf);

@@ -104,6 +104,44 @@ VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
 	return c.arena.make(e);
 }
 
+// What /proc/PID/pagemap tells of a page.
+constexpr uint64_t kPmPresent = 1ull << 63, kPmSwapped = 1ull << 62, kPmFile = 1ull << 61;
+constexpr uint64_t kPmPfn = (1ull << 55) - 1; // zero unless criu has CAP_SYS_ADMIN
+
+// The pagemap entries of [start, end), one per page.
+std::vector<uint64_t> read_pagemap(DumpContext &c, int fd, pid_t pid, uint64_t start, uint64_t end)
+{
+	std::vector<uint64_t> out((end - start) / kPage);
+	size_t len = out.size() * sizeof(uint64_t);
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(fd, reinterpret_cast<char *>(out.data()) + done, len - done,
+				  off_t(start / kPage * sizeof(uint64_t) + done));
+		if (n <= 0)
+			c.fail(format("cannot read /proc/%d/pagemap at 0x%llx", pid, (unsigned long long)start),
+			       n < 0 ? errno : EIO);
+		done += size_t(n);
+	}
+	return out;
+}
+
+// The parent's vma that v can be restored as a copy of: the same range,
+// kind, and file at the same offset.
+const VmaEntry *parent_copy(DumpContext &c, const MmEntry *parent, const VmaEntry &v)
+{
+	if (!parent || (v.kind != VMA_ENTRY__KIND_T__ANON && v.kind != VMA_ENTRY__KIND_T__FILE_PRIVATE))
+		return nullptr;
+	for (size_t i = 0; i < parent->n_vmas; i++) {
+		const VmaEntry &p = *parent->vmas[i];
+		if (p.start != v.start || p.end != v.end || p.kind != v.kind)
+			continue;
+		if (v.kind == VMA_ENTRY__KIND_T__ANON)
+			return &p;
+		const FileEntry &mine = *c.files.entries()[v.file_id - 1], &theirs = *c.files.entries()[p.file_id - 1];
+		return strcmp(mine.reg->path, theirs.reg->path) == 0 && p.pgoff == v.pgoff ? &p : nullptr;
+	}
+	return nullptr;
+}
+
 // Collects the pagemap entries, and has the pages written: by the parasite,
 // which reads them in place, or, where the process cannot read its own
 // memory (PROT_NONE...), by criu through /proc/PID/mem.
@@ -118,18 +156,39 @@ public:
 		pagemap_ = open(format("/proc/%d/pagemap", c.pid).c_str(), O_RDONLY | O_CLOEXEC);
 		if (pagemap_ < 0)
 			c.fail("cannot open /proc/PID/pagemap", errno);
+		if (c.parent) {
+			parent_pagemap_ = open(format("/proc/%d/pagemap", c.parent).c_str(), O_RDONLY | O_CLOEXEC);
+			if (parent_pagemap_ < 0)
+				c.fail(format("cannot open /proc/%d/pagemap, its parent's", c.parent), errno);
+		}
 	}
-	~PageDumper() { close(pagemap_); }
+	~PageDumper()
+	{
+		close(pagemap_);
+		if (parent_pagemap_ >= 0)
+			close(parent_pagemap_);
+	}
 	PageDumper(const PageDumper &) = delete;
 	PageDumper &operator=(const PageDumper &) = delete;
 
-	// Queues the pages of a VMA that are the process's own.
-	void dump(const VmaEntry &v)
+	// Queues the pages of a VMA that are the process's own; where it
+	// shares pages with parent (its parent's vma of the same range), marks
+	// it inherited and lists those as the parent's.
+	void dump(VmaEntry &v, const VmaEntry *parent)
 	{
 		bool private_file = v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE;
 		bool readable = v.prot & PROT_READ;
 		if (!readable)
 			flush(); // pages go to the image in address order
+		if (parent) {
+			std::vector<Run> runs = split_by_parent(v, private_file);
+			if (!runs.empty()) {
+				v.has_inherited = v.inherited = true;
+				for (const Run &r : runs)
+					readable ? queue(r) : copy(r);
+				return;
+			}
+		}
 		// Present or swapped pages, not the shared zero page; in a private
 		// file mapping, not the file's own pages either: only the copies
 		// the process wrote to are its.
@@ -165,28 +224,80 @@ public:
 		h.pages_id = uint32_t(c_.pid);
 		entries.insert(entries.begin(), &c_.arena.make(h)->base);
 		pages_.commit();
-		c_.pages.scanned += dumped_ + zero_, c_.pages.zero += zero_, c_.pages.written += dumped_;
-		LOG_INFO("pid %d: %llu pages dumped, %llu zero pages skipped", c_.pid, (unsigned long long)dumped_,
-			 (unsigned long long)zero_);
+		c_.pages.scanned += dumped_ + zero_ + parent_;
+		c_.pages.zero += zero_, c_.pages.written += dumped_, c_.pages.parent += parent_;
+		LOG_INFO("pid %d: %llu pages dumped, %llu zero pages skipped, %llu pages shared with the parent",
+			 c_.pid, (unsigned long long)dumped_, (unsigned long long)zero_, (unsigned long long)parent_);
 	}
 
 	std::vector<const ProtobufCMessage *> entries;
 
 private:
+	// Pages to list: DATA, the process's own, which the parasite reads
+	// (those of an inherited vma that read as zero are dropped); PARENT or
+	// DISCARD, listed as they are.
 	struct Run {
 		uint64_t addr, nr_pages;
 		bool private_file;
+		PagemapEntry__FlagT as = PAGEMAP_ENTRY__FLAG_T__DATA;
+		bool inherited = false;
 	};
 
+	// v's pages by what the parent has at the same address.  The very page
+	// (the same page frame: shared copy-on-write since a fork) stays the
+	// parent's; the process's own pages are its; where it has none but the
+	// parent has, the parent's are dropped.  Empty if v shares no page
+	// with the parent (or criu cannot see page frames).
+	std::vector<Run> split_by_parent(const VmaEntry &v, bool private_file)
+	{
+		std::vector<uint64_t> mine = read_pagemap(c_, pagemap_, c_.pid, v.start, v.end);
+		std::vector<uint64_t> theirs = read_pagemap(c_, parent_pagemap_, c_.parent, v.start, v.end);
+		// A private file mapping's pages of the file itself are no one's.
+		auto has = [private_file](uint64_t pm) {
+			return (pm & kPmSwapped) || ((pm & kPmPresent) && !(private_file && (pm & kPmFile)));
+		};
+		std::vector<Run> runs;
+		bool shared = false;
+		for (size_t i = 0; i < mine.size(); i++) {
+			uint64_t m = mine[i], t = theirs[i];
+			PagemapEntry__FlagT as;
+			if ((m & kPmPresent) && (t & kPmPresent) && (m & kPmPfn) && (m & kPmPfn) == (t & kPmPfn)) {
+				if (!has(m))
+					continue; // both see the file
+				as = PAGEMAP_ENTRY__FLAG_T__PARENT;
+				shared = true;
+			} else if (has(m)) {
+				as = PAGEMAP_ENTRY__FLAG_T__DATA;
+			} else if (has(t)) {
+				as = PAGEMAP_ENTRY__FLAG_T__DISCARD;
+			} else {
+				continue;
+			}
+			uint64_t addr = v.start + i * kPage;
+			Run *last = runs.empty() ? nullptr : &runs.back();
+			if (last && last->as == as && last->addr + last->nr_pages * kPage == addr)
+				last->nr_pages++;
+			else
+				runs.push_back({addr, 1, private_file, as, true});
+		}
+		if (!shared)
+			runs.clear();
+		return runs;
+	}
 
 	void queue(Run r)
 	{
+		if (r.as != PAGEMAP_ENTRY__FLAG_T__DATA) {
+			batch_.push_back(r);
+			return;
+		}
 		while (r.nr_pages) {
-			if (batch_.size() == DUMP_MAX_RUNS || batch_pages_ == DUMP_BATCH_PAGES)
+			if (data_runs_ == DUMP_MAX_RUNS || batch_pages_ == DUMP_BATCH_PAGES)
 				flush();
 			Run part = r;
 			part.nr_pages = std::min(r.nr_pages, DUMP_BATCH_PAGES - batch_pages_);
 			batch_.push_back(part);
+			data_runs_++;
 			batch_pages_ += part.nr_pages;
 			r.addr += part.nr_pages * kPage, r.nr_pages -= part.nr_pages;
 		}
@@ -195,26 +306,33 @@ private:
 	// Has the parasite write the queued runs, then lists them.
 	void flush()
 	{
-		if (batch_.empty())
-			return;
-		args_.nr_runs = uint32_t(batch_.size());
-		for (size_t i = 0; i < batch_.size(); i++)
-			args_.runs[i] = {batch_[i].addr, batch_[i].nr_pages};
-		LOG_DEBUG("pid %d: the parasite writes %zu runs, %llu pages", c_.pid, batch_.size(),
-			  (unsigned long long)batch_pages_);
-		int fd = pages_.fd();
-		inf_.send_fds(&fd, 1);
-		int ret = inf_.call(DUMP_CMD_PAGES);
-		if (ret < 0)
-			c_.fail(format("the parasite could not write the pages image (step %u)", args_.failed_step), -ret);
-		LOG_DEBUG("pid %d: the parasite wrote %llu pages", c_.pid, (unsigned long long)args_.written);
+		if (data_runs_) {
+			args_.nr_runs = 0;
+			for (const Run &r : batch_)
+				if (r.as == PAGEMAP_ENTRY__FLAG_T__DATA)
+					args_.runs[args_.nr_runs++] = {r.addr, r.nr_pages};
+			LOG_DEBUG("pid %d: the parasite writes %u runs, %llu pages", c_.pid, args_.nr_runs,
+				  (unsigned long long)batch_pages_);
+			int fd = pages_.fd();
+			inf_.send_fds(&fd, 1);
+			int ret = inf_.call(DUMP_CMD_PAGES);
+			if (ret < 0)
+				c_.fail(format("the parasite could not write the pages image (step %u)", args_.failed_step),
+					-ret);
+			LOG_DEBUG("pid %d: the parasite wrote %llu pages", c_.pid, (unsigned long long)args_.written);
+		}
 		uint64_t page = 0;
 		for (const Run &r : batch_) {
 			last_ = nullptr;
+			if (r.as != PAGEMAP_ENTRY__FLAG_T__DATA) {
+				list(r);
+				continue;
+			}
 			for (uint64_t i = 0; i < r.nr_pages; i++, page++)
-				note(r.addr + i * kPage, args_.zero[page / 64] >> (page % 64) & 1, r.private_file);
+				note(r.addr + i * kPage, args_.zero[page / 64] >> (page % 64) & 1, r);
 		}
 		batch_.clear();
+		data_runs_ = 0;
 		batch_pages_ = 0;
 	}
 
@@ -222,6 +340,10 @@ private:
 	void copy(const Run &r)
 	{
 		last_ = nullptr;
+		if (r.as != PAGEMAP_ENTRY__FLAG_T__DATA) {
+			list(r);
+			return;
+		}
 		std::vector<uint8_t> buf(kPage);
 		for (uint64_t i = 0; i < r.nr_pages; i++) {
 			uint64_t addr = r.addr + i * kPage;
@@ -229,12 +351,20 @@ private:
 			bool zero = std::all_of(buf.begin(), buf.end(), [](uint8_t b) { return b == 0; });
 			if (!zero)
 				pages_.write_raw(buf.data(), kPage);
-			note(addr, zero, r.private_file);
+			note(addr, zero, r);
 		}
 	}
 
-	// One page, written to the image unless it is zero.
-	void note(uint64_t addr, bool zero, bool private_file)
+	// A PARENT or DISCARD run.
+	void list(const Run &r)
+	{
+		if (r.as == PAGEMAP_ENTRY__FLAG_T__PARENT)
+			parent_ += r.nr_pages;
+		add(r.addr, r.as, r.nr_pages);
+	}
+
+	// One page of run r, written to the image unless it is zero.
+	void note(uint64_t addr, bool zero, const Run &r)
 	{
 		if (!zero) {
 			dumped_++;
@@ -242,21 +372,24 @@ private:
 			return;
 		}
 		zero_++;
-		// Anonymous memory reads as zero where nothing is restored; a
-		// private file page must be zeroed, or the file shows through.
-		if (private_file)
+		// Anonymous memory reads as zero where nothing is restored (and
+		// where the parent's copy is dropped); a private file page must be
+		// zeroed, or the file shows through.
+		if (r.private_file)
 			add(addr, PAGEMAP_ENTRY__FLAG_T__ZERO);
+		else if (r.inherited)
+			add(addr, PAGEMAP_ENTRY__FLAG_T__DISCARD);
 	}
 
-	void add(uint64_t addr, PagemapEntry__FlagT flag)
+	void add(uint64_t addr, PagemapEntry__FlagT flag, uint64_t nr_pages = 1)
 	{
 		if (last_ && last_->flag == flag && last_->vaddr + uint64_t(last_->nr_pages) * kPage == addr) {
-			last_->nr_pages++;
+			last_->nr_pages += uint32_t(nr_pages);
 			return;
 		}
 		PagemapEntry e = PAGEMAP_ENTRY__INIT;
 		e.vaddr = addr;
-		e.nr_pages = 1;
+		e.nr_pages = uint32_t(nr_pages);
 		e.flag = flag;
 		last_ = c_.arena.make(e);
 		entries.push_back(&last_->base);
@@ -266,12 +399,13 @@ private:
 	compel::core::Infection &inf_;
 	dump_pages &args_;
 	ImageWriter pages_;
-	int pagemap_ = -1;
+	int pagemap_ = -1, parent_pagemap_ = -1;
 	std::vector<PageRegion> regions_ = std::vector<PageRegion>(4096);
 	std::vector<Run> batch_;
+	size_t data_runs_ = 0;
 	uint64_t batch_pages_ = 0;
 	PagemapEntry *last_ = nullptr;
-	uint64_t dumped_ = 0, zero_ = 0;
+	uint64_t dumped_ = 0, zero_ = 0, parent_ = 0;
 };
 
 bool has_pages(VmaEntry__KindT k)
@@ -314,13 +448,15 @@ MmEntry *collect_mm(DumpContext &c)
 	return c.arena.make(mm);
 }
 
-void dump_memory(DumpContext &c, compel::core::Infection &inf, const MmEntry &mm)
+void dump_memory(DumpContext &c, compel::core::Infection &inf, MmEntry &mm)
 {
 	uint64_t start = monotonic_us();
 	PageDumper pages(c, inf);
+	auto parent = c.mms.find(c.parent);
+	const MmEntry *parent_mm = parent == c.mms.end() ? nullptr : parent->second;
 	for (size_t i = 0; i < mm.n_vmas; i++)
 		if (has_pages(mm.vmas[i]->kind))
-			pages.dump(*mm.vmas[i]);
+			pages.dump(*mm.vmas[i], parent_copy(c, parent_mm, *mm.vmas[i]));
 	pages.finish();
 	c.write_image(ImageKind::Pagemap, format("pagemap-%d.img", c.pid), pages.entries);
 	c.pages.time_us += monotonic_us() - start;

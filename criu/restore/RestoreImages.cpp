@@ -297,6 +297,9 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 			bad(name, format("vma %zu [0x%llx, 0x%llx) is not a page-aligned range after the previous one",
 					 i, (unsigned long long)v.start, (unsigned long long)v.end));
 		prev_end = v.end;
+		if (v.inherited && v.kind != VMA_ENTRY__KIND_T__ANON && v.kind != VMA_ENTRY__KIND_T__FILE_PRIVATE)
+			bad(name, format("vma %zu [0x%llx, 0x%llx) is inherited, but only private memory can be", i,
+					 (unsigned long long)v.start, (unsigned long long)v.end));
 		if (maps_file(v) && (!v.has_file_id || !img.files_by_id.count(v.file_id) || !img.file(v.file_id).reg))
 			bad(name, format("vma %zu maps file %u, which files.img lacks", i, v.file_id));
 	}
@@ -315,6 +318,10 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 			bad(pm, format("pages at 0x%llx (%u) lie in a vma of kind %s, which restore does not fill",
 				       (unsigned long long)e->vaddr, e->nr_pages,
 				       protobuf_c_enum_descriptor_get_value(&vma_entry__kind_t__descriptor, v->kind)->name));
+		if ((e->flag == PAGEMAP_ENTRY__FLAG_T__PARENT || e->flag == PAGEMAP_ENTRY__FLAG_T__DISCARD) && !v->inherited)
+			bad(pm, format("pages at 0x%llx (%u) are listed as %s, in a vma that is not inherited from the parent",
+				       (unsigned long long)e->vaddr, e->nr_pages,
+				       protobuf_c_enum_descriptor_get_value(&pagemap_entry__flag_t__descriptor, e->flag)->name));
 		filled_to = e->vaddr + len;
 		if (e->flag == PAGEMAP_ENTRY__FLAG_T__DATA)
 			img.data_pages += e->nr_pages;
@@ -329,6 +336,24 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 		bad(img.pages_file, format("has %lld bytes, but %s lists %llu pages (%llu bytes)", (long long)st.st_size,
 					   pm.c_str(), (unsigned long long)img.data_pages,
 					   (unsigned long long)(img.data_pages * kPage)));
+}
+
+// An inherited vma is made from the parent's: the parent has one of the
+// same range, kind and file.
+void check_inherited(const RestoreTree &tree, const RestoreImages &img)
+{
+	const MmEntry &mm = *img.mm;
+	const RestoreImages *parent = tree.find(pid_t(img.pstree->ppid));
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		const VmaEntry &v = *mm.vmas[i];
+		if (!v.inherited)
+			continue;
+		const VmaEntry *p = parent ? inherited_from(*parent, v) : nullptr;
+		if (!p)
+			bad(format("mm-%d.img", img.pid),
+			    format("vma %zu [0x%llx, 0x%llx) is inherited, but the parent (pid %u) has no such vma", i,
+				   (unsigned long long)v.start, (unsigned long long)v.end, img.pstree->ppid));
+	}
 }
 
 // Only once the images are known to be sound: a corrupt image is reported
@@ -430,6 +455,24 @@ void read_process(const ImagesDir &dir, const InventoryEntry &inv, RestoreImages
 
 } // namespace
 
+const VmaEntry *inherited_from(const RestoreImages &parent, const VmaEntry &v)
+{
+	if (parent.zombie())
+		return nullptr;
+	const MmEntry &mm = *parent.mm;
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		const VmaEntry &p = *mm.vmas[i];
+		if (p.start != v.start || p.end != v.end || p.kind != v.kind)
+			continue;
+		if (v.kind != VMA_ENTRY__KIND_T__FILE_PRIVATE)
+			return &p;
+		return strcmp(parent.file(p.file_id).reg->path, parent.file(v.file_id).reg->path) == 0 && p.pgoff == v.pgoff
+			       ? &p
+			       : nullptr;
+	}
+	return nullptr;
+}
+
 const RestoreImages *RestoreTree::find(pid_t pid) const
 {
 	for (const RestoreImages &p : procs)
@@ -483,6 +526,9 @@ RestoreTree read_images(const ImagesDir &dir)
 		check_mm(dir, img);
 		tree.data_pages += img.data_pages;
 	}
+	for (const RestoreImages &img : tree.procs)
+		if (!img.zombie())
+			check_inherited(tree, img);
 	for (const RestoreImages &img : tree.procs)
 		if (!img.zombie())
 			check_mapped_files(img);

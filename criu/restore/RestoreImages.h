@@ -51,4 +51,8 @@ struct RestoreTree {
 
 RestoreTree read_images(const ImagesDir &dir);
 
+// The vma of parent that v, an inherited vma of its child, is a copy of:
+// the same range, kind, and file at the same offset; nullptr if none.
+const VmaEntry *inherited_from(const RestoreImages &parent, const VmaEntry &v);
+
 } // namespace criu

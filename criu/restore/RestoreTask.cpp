@@ -100,8 +100,6 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 		bool keep = sfd.owns(fd);
 		for (auto &[id, r] : received.files)
 			keep |= r == fd;
-		for (auto &[id, r] : received.shmem)
-			keep |= r == fd;
 		for (auto &d : img.fdinfo)
 			keep |= int(d->fd) == fd && img.file(d->id).type == FILE_ENTRY__TYPE_T__EXTERNAL;
 		if (!keep)
@@ -289,6 +287,36 @@ void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at, const std:
 			    err);
 }
 
+// This process's memory, premapped and filled: where each vma waits until
+// the restorer moves it in place.  The children it forks after that
+// inherit it, and take from it the vmas they share with it.
+struct Premapped {
+	const RestoreImages *img = nullptr;
+	uint64_t at = 0, len = 0;
+	std::vector<uint64_t> slot; // by vma, 0 for the special mappings
+};
+Premapped premapped;
+
+// v is the parent's vma of the same range, inherited over fork with the
+// pages the two share: it moves from where the parent premapped it to at.
+void take_inherited(const Premapped &parent, const VmaEntry &v, uint64_t at)
+{
+	const VmaEntry *theirs = parent.img ? inherited_from(*parent.img, v) : nullptr;
+	if (!theirs)
+		throw Error(format("internal: the parent's copy of the vma at 0x%llx is not here", (unsigned long long)v.start),
+			    ENOENT);
+	size_t j = 0;
+	while (parent.img->mm->vmas[j] != theirs)
+		j++;
+	uint64_t len = v.end - v.start;
+	void *p = mremap(reinterpret_cast<void *>(parent.slot[j]), len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			 reinterpret_cast<void *>(at));
+	if (p == MAP_FAILED)
+		throw Error(format("cannot take over the parent's copy of [0x%llx, 0x%llx)", (unsigned long long)v.start,
+				   (unsigned long long)v.end),
+			    errno);
+}
+
 void fill_pages(const RestoreImages &img, const ImagesDir &dir, const std::vector<uint64_t> &slot_of_vma)
 {
 	int fd = openat(dir.fd(), img.pages_file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -296,12 +324,22 @@ void fill_pages(const RestoreImages &img, const ImagesDir &dir, const std::vecto
 		throw Error("cannot open " + dir.path() + "/" + img.pages_file, errno);
 	uint64_t off = 0;
 	const MmEntry &mm = *img.mm;
+	size_t i = 0; // entries come in address order
 	for (auto &e : img.pagemap) {
-		size_t i = 0;
 		while (!(e->vaddr >= mm.vmas[i]->start && e->vaddr < mm.vmas[i]->end))
 			i++;
 		auto *dst = reinterpret_cast<uint8_t *>(slot_of_vma[i] + (e->vaddr - mm.vmas[i]->start));
 		uint64_t len = uint64_t(e->nr_pages) * kPage;
+		if (e->flag == PAGEMAP_ENTRY__FLAG_T__PARENT)
+			continue; // inherited already
+		if (e->flag == PAGEMAP_ENTRY__FLAG_T__DISCARD) {
+			if (madvise(dst, len, MADV_DONTNEED) != 0) {
+				int err = errno;
+				close(fd);
+				throw Error(format("cannot drop the parent's pages at 0x%llx", (unsigned long long)e->vaddr), err);
+			}
+			continue;
+		}
 		if (e->flag == PAGEMAP_ENTRY__FLAG_T__ZERO) {
 			memset(dst, 0, len);
 			continue;
@@ -462,10 +500,11 @@ int highest_fd(const RestoreImages &img)
 	AddressPlan plan;
 	for (size_t i = 0; i < std::min(nr_own, own.size()); i++)
 		plan.take(own[i].start, own[i].end);
-	uint64_t premap_len = 0, specials_len = 0;
+	uint64_t specials_len = 0;
 	for (size_t i = 0; i < mm.n_vmas; i++) {
 		plan.take(mm.vmas[i]->start, mm.vmas[i]->end);
-		(is_special(mm.vmas[i]->kind) ? specials_len : premap_len) += mm.vmas[i]->end - mm.vmas[i]->start;
+		if (is_special(mm.vmas[i]->kind))
+			specials_len += mm.vmas[i]->end - mm.vmas[i]->start;
 	}
 	size_t pending = img.core->thread->n_pending + img.core->task->n_shared_pending;
 	for (const auto &core : img.threads)
@@ -477,34 +516,21 @@ int highest_fd(const RestoreImages &img)
 				     nr_threads * (sizeof(restorer_thread) + RESTORER_THREAD_STACK + 16) + 4096);
 	uint64_t area_at = plan.find(page_up(restorer_x86_64_blob.mem_size) + args_size + kRestorerStack);
 	uint64_t scratch_at = plan.find(page_up(specials_len) + kPage);
-	uint64_t premap_at = plan.find(page_up(premap_len) + kPage);
 	RestorerArea area = load_restorer(area_at, args_size);
 	reserve(scratch_at, page_up(specials_len) + kPage, "moving the vDSO");
-	reserve(premap_at, page_up(premap_len) + kPage, "the process's memory");
 
 	auto &ra = *reinterpret_cast<restorer_args *>(area.args);
 	ra = {};
 	ra.self = {area.base, area.len};
 	ra.scratch = {scratch_at, page_up(specials_len) + kPage};
-	ra.premap = {premap_at, page_up(premap_len) + kPage};
+	ra.premap = {premapped.at, premapped.len};
 	auto *vmas = area.alloc<restorer_vma>(mm.n_vmas);
-	std::vector<uint64_t> slot(mm.n_vmas);
-	uint64_t at = premap_at;
 	for (size_t i = 0; i < mm.n_vmas; i++) {
 		const VmaEntry &v = *mm.vmas[i];
-		if (is_special(v.kind))
-			continue;
-		premap(img, v, at, received.shmem);
-		slot[i] = at;
-		vmas[ra.nr_vmas++] = {at, v.start, v.end - v.start, v.madvise, v.prot, 0};
-		at += v.end - v.start;
+		if (!is_special(v.kind))
+			vmas[ra.nr_vmas++] = {premapped.slot[i], v.start, v.end - v.start, v.madvise, v.prot, 0};
 	}
 	ra.vmas = uintptr_t(vmas);
-	for (auto &[shmid, fd] : received.shmem) // mapped: the mappings keep the memory
-		close(fd);
-	LOG_DEBUG("pid %d: %zu VMAs premapped", img.pid, size_t(ra.nr_vmas));
-	fill_pages(img, images, slot);
-	LOG_DEBUG("pid %d: %llu pages read", img.pid, (unsigned long long)img.data_pages);
 	fill_task_args(ra, area, img, exe_fd);
 
 	// The special mappings move to where the process had them; they must
@@ -543,7 +569,7 @@ int highest_fd(const RestoreImages &img)
 		const Range &r = mine[i];
 		bool keep = (r.start >= area.base && r.end <= area.base + area.len) ||
 			    (r.start >= scratch_at && r.end <= scratch_at + ra.scratch.len) ||
-			    (r.start >= premap_at && r.end <= premap_at + page_up(premap_len) + kPage) ||
+			    (r.start >= premapped.at && r.end <= premapped.at + premapped.len) ||
 			    is_name(names[i], "[vdso]") || is_name(names[i], "[vvar]") ||
 			    is_name(names[i], "[vvar_vclock]") || is_name(names[i], "[vsyscall]");
 		if (!keep)
@@ -555,6 +581,49 @@ int highest_fd(const RestoreImages &img)
 }
 
 } // namespace
+
+void premap_memory(const RestoreImages &img, const ImagesDir &dir, std::map<uint64_t, int> &shmem)
+{
+	Premapped parent = std::exchange(premapped, {});
+	const MmEntry &mm = *img.mm;
+	std::vector<char> maps_buf(1 << 20);
+	std::vector<Range> own(4096);
+	std::vector<ShortName> names(4096);
+	size_t nr_own = read_own_maps(maps_buf, own, names);
+	AddressPlan plan;
+	for (size_t i = 0; i < std::min(nr_own, own.size()); i++)
+		plan.take(own[i].start, own[i].end);
+	uint64_t len = 0;
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		plan.take(mm.vmas[i]->start, mm.vmas[i]->end);
+		if (!is_special(mm.vmas[i]->kind))
+			len += mm.vmas[i]->end - mm.vmas[i]->start;
+	}
+	len = page_up(len) + kPage;
+	uint64_t at = plan.find(len);
+	reserve(at, len, "the process's memory");
+	premapped = {&img, at, len, std::vector<uint64_t>(mm.n_vmas)};
+	for (size_t i = 0; i < mm.n_vmas; i++) {
+		const VmaEntry &v = *mm.vmas[i];
+		if (is_special(v.kind))
+			continue;
+		if (v.inherited)
+			take_inherited(parent, v, at);
+		else
+			premap(img, v, at, shmem);
+		premapped.slot[i] = at;
+		at += v.end - v.start;
+	}
+	for (auto &[shmid, fd] : shmem) // mapped: the mappings keep the memory
+		close(fd);
+	shmem.clear();
+	// What is left of the parent's copy is not this process's.
+	if (parent.len && munmap(reinterpret_cast<void *>(parent.at), parent.len) != 0)
+		throw Error("cannot unmap what is left of the parent's memory", errno);
+	LOG_DEBUG("pid %d: %zu VMAs premapped", img.pid, mm.n_vmas);
+	fill_pages(img, dir, premapped.slot);
+	LOG_DEBUG("pid %d: %llu pages read", img.pid, (unsigned long long)img.data_pages);
+}
 
 void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd, Received received)
 {
@@ -579,8 +648,6 @@ void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd,
 			close(std::exchange(fd, high));
 		};
 		for (auto &[id, fd] : received.files)
-			move_up(fd);
-		for (auto &[shmid, fd] : received.shmem)
 			move_up(fd);
 		prepare_and_jump(img, dir, sfd, status_fd, received);
 	} catch (const Error &e) {

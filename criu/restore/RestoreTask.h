@@ -8,11 +8,6 @@
 
 namespace criu {
 
-// Runs in a restored process (made by criu, with the dumped pid and ids) while
-// it is still criu's code: places its files, working directory, limits and
-// memory, then jumps into the restorer blob, which takes criu's memory out
-// and reports on status_fd.  On failure writes "ERR:" and why to status_fd
-// and exits.
 // What criu made once for several processes of the tree and sent to this
 // one (see RestoreTree.h): the task's own copies.
 struct Received {
@@ -20,6 +15,17 @@ struct Received {
 	std::map<uint64_t, int> shmem; // shared anonymous memory, by shmid
 };
 
+// Runs in a restored process (made by criu, with the dumped pid and ids)
+// while it is still criu's code, before it forks its children: maps its
+// memory out of the way of criu's, the vmas it inherits from its parent
+// taken from the parent's copy (in this process since the fork), and fills
+// it.  Closes the shared memory descriptors, mapped now.
+void premap_memory(const RestoreImages &img, const ImagesDir &dir, std::map<uint64_t, int> &shmem);
+
+// Then, once the tree is made: places its files, working directory and
+// limits, and jumps into the restorer blob, which takes criu's memory out,
+// moves the premapped memory in place, and reports on status_fd.  On
+// failure writes "ERR:" and why to status_fd and exits.
 [[noreturn]] void restore_task(const RestoreImages &img, const ImagesDir &dir, int status_fd, Received received);
 
 } // namespace criu

@@ -41,14 +41,16 @@ namespace {
 
 // What criu asks of a process it made, which still runs criu's code.
 struct TreeCommand {
-	enum Op : uint32_t { Fork, Close, Setsid, Setpgid, Exit, Reap, Files, Ctty, Restore };
+	enum Op : uint32_t { Fork, Close, Setsid, Setpgid, Exit, Reap, Files, Ctty, Premap, Restore };
 	uint32_t op;
 	// Fork, Reap: a pid; Close: a descriptor; Setpgid: the group; Exit: the
 	// wait status; Files: how many come in the next message (file ids, and
 	// the files as SCM_RIGHTS); Ctty: the file id of the pty to take as
 	// the session's controlling terminal
 	int32_t arg;
-	int32_t index; // Fork: the child's entry in the tree, -1 for a helper
+	// Fork: the child's entry in the tree, -1 for a helper; Premap,
+	// Restore: the process's own
+	int32_t index;
 };
 
 // The answer: "OK" and a descriptor (Fork: criu's end of the child's
@@ -105,6 +107,17 @@ void receive_files(int channel, int n, int kind)
 	}
 }
 
+// A child forked from a process that has received files has copies of
+// them: not its own.
+void forget_received()
+{
+	for (auto &[id, fd] : received.files)
+		close(fd);
+	for (auto &[shmid, fd] : received.shmem)
+		close(fd);
+	received = {};
+}
+
 void reply(int channel, int32_t fd)
 {
 	TreeReply r = {{'O', 'K', 0, 0}, fd};
@@ -155,6 +168,7 @@ void run(const RestoreTree &tree, const ImagesDir &dir, int index, int channel, 
 		if (child == 0) {
 			close(channel);
 			close(sv[0]);
+			forget_received();
 			serve(tree, dir, cmd.index, sv[1]);
 		}
 		close(sv[1]);
@@ -192,6 +206,9 @@ void run(const RestoreTree &tree, const ImagesDir &dir, int index, int channel, 
 				    it == received.files.end() ? ENOENT : errno);
 		break;
 	}
+	case TreeCommand::Premap:
+		premap_memory(tree.procs[size_t(cmd.index)], dir, received.shmem);
+		break;
 	case TreeCommand::Restore:
 		drop_sigchld();
 		restore_task(tree.procs[size_t(cmd.index)], dir, channel, received);
@@ -526,16 +543,33 @@ int32_t TreeRestorer::wait_reply(pid_t pid)
 	return r.fd;
 }
 
+// Has pid start one step; the answer is waited for before anything else
+// is asked of it.
+void TreeRestorer::post(pid_t pid, uint32_t op, int32_t arg, int32_t index)
+{
+	settle(pid);
+	TreeCommand cmd = {op, arg, index};
+	// Not SIGPIPE if it has ended: the error says so.
+	if (send(made(pid).channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd))
+		throw Error(format("pid %d: cannot talk to it (it has ended?)", pid), errno);
+	made(pid).busy = op != TreeCommand::Restore; // which answers when its restorer is done
+}
+
+// Waits for the answer to what pid was last asked, if it is still to come.
+void TreeRestorer::settle(pid_t pid)
+{
+	if (!std::exchange(made(pid).busy, false))
+		return;
+	wait_reply(pid);
+}
+
 // Asks pid to do one step and waits until it is done.
 void TreeRestorer::ask(pid_t pid, uint32_t op, int32_t arg, int32_t index)
 {
-	int channel = made(pid).channel;
-	TreeCommand cmd = {op, arg, index};
-	// Not SIGPIPE if it has ended: the error says so.
-	if (send(channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd))
-		throw Error(format("pid %d: cannot talk to it (it has ended?)", pid), errno);
+	post(pid, op, arg, index);
 	if (op == TreeCommand::Restore)
-		return; // it answers when its restorer is done
+		return;
+	made(pid).busy = false;
 	int32_t fd = wait_reply(pid);
 	if (op != TreeCommand::Fork)
 		return;
@@ -572,6 +606,7 @@ void TreeRestorer::give_files(pid_t pid, const std::vector<std::pair<uint64_t, i
 	m.msg_iov = &iov;
 	m.msg_iovlen = 1;
 	attach_fds(m, control, fds);
+	settle(pid);
 	TreeCommand cmd = {TreeCommand::Files, int32_t(files.size()), kind};
 	int channel = made(pid).channel;
 	if (send(channel, &cmd, sizeof(cmd), MSG_NOSIGNAL) != sizeof(cmd) ||
@@ -620,10 +655,21 @@ void TreeRestorer::lead_session(const RestoreImages &p)
 	ask(p.pid, TreeCommand::Ctty, int32_t(p.pstree->ctty_file));
 }
 
+// A live process, once made, maps its memory before it makes children,
+// which inherit it; meanwhile criu goes on with other processes.
+void TreeRestorer::premap(const RestoreImages &p)
+{
+	if (p.zombie())
+		return;
+	give_all(p.pid, shmem_->of(p), 1);
+	post(p.pid, TreeCommand::Premap, 0, int32_t(&p - tree_.procs.data()));
+}
+
 void TreeRestorer::make_processes()
 {
 	const RestoreImages &root = tree_.procs.front();
 	make(0, root.pid, 0);
+	premap(root);
 	if (!shell_job_ && root.pstree->sid == uint32_t(root.pid))
 		lead_session(root);
 	for (size_t i = 1; i < tree_.procs.size(); i++) {
@@ -656,6 +702,7 @@ void TreeRestorer::make_processes()
 			creator = helper;
 		}
 		make(creator, p.pid, int(i));
+		premap(p);
 		if (e.sid == uint32_t(p.pid))
 			lead_session(p);
 	}
@@ -726,6 +773,8 @@ void TreeRestorer::create()
 	shared_ = std::make_unique<SharedFiles>(dir_, live);
 	shmem_ = std::make_unique<SharedMemory>(live);
 	make_processes();
+	for (const RestoreImages &p : tree_.procs)
+		settle(p.pid);
 	join_groups();
 	end_helpers_and_zombies();
 	check_parents();
@@ -750,10 +799,8 @@ void TreeRestorer::restore_all(bool leave_stopped)
 	for (Made &m : made_)
 		if (m.index >= 0 && !tree_.procs[size_t(m.index)].zombie())
 			live.push_back({&tree_.procs[size_t(m.index)], &m});
-	for (auto &[img, m] : live) {
+	for (auto &[img, m] : live)
 		give_all(m->pid, shared_->of(*img), 0);
-		give_all(m->pid, shmem_->of(*img), 1);
-	}
 	for (auto &[img, m] : live)
 		ask(m->pid, TreeCommand::Restore, 0, m->index);
 	std::vector<restorer_status> done;

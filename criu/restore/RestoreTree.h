@@ -19,7 +19,10 @@ class SharedMemory;
 //
 // criu drives every process it makes, one step at a time, over a
 // SOCK_SEQPACKET socket of its own (the process is still criu's code): fork
-// a child with a given pid, setsid, setpgid, exit, reap a child, restore.
+// a child with a given pid, setsid, setpgid, exit, reap a child, map its
+// memory, restore.  A process maps and fills its memory before it forks
+// its children: they inherit it, and keep the pages they shared with it
+// copy-on-write at the dump.
 // A process asked to fork makes the child's socket, and criu takes its end
 // out of the parent with pidfd_getfd(), so that nothing but criu and the
 // child ever holds it: when the child ends, criu reads the end of its socket.
@@ -52,16 +55,20 @@ private:
 		pid_t pid;
 		int channel;    // criu's end of its socket
 		int index;      // in tree.procs; -1: a helper
+		bool busy = false; // its answer to the last step is still to come
 	};
 
 	void make(pid_t creator, pid_t pid, int index); // creator 0: criu
 	Made &made(pid_t pid);
 	void ask(pid_t pid, uint32_t op, int32_t arg = 0, int32_t index = -1);
+	void post(pid_t pid, uint32_t op, int32_t arg = 0, int32_t index = -1);
+	void settle(pid_t pid);
 	int32_t wait_reply(pid_t pid); // the descriptor the answer names
 	// kind 0: files, by file id; 1: shared memory, by shmid.
 	void give_files(pid_t pid, const std::vector<std::pair<uint64_t, int>> &files, int kind);
 	void give_all(pid_t pid, const std::vector<std::pair<uint64_t, int>> &files, int kind);
 	void make_processes();
+	void premap(const RestoreImages &p);
 	void lead_session(const RestoreImages &p);
 	void join_groups();
 	void end_helpers_and_zombies();

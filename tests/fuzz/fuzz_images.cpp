@@ -254,6 +254,8 @@ void check_process(const criu::RestoreImages &img)
 		require(v.kind == VMA_ENTRY__KIND_T__ANON || v.kind == VMA_ENTRY__KIND_T__ANON_SHARED ||
 				v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE,
 			"pages in a vma restore must not fill");
+		require(v.inherited || (e->flag != PAGEMAP_ENTRY__FLAG_T__PARENT && e->flag != PAGEMAP_ENTRY__FLAG_T__DISCARD),
+			"the parent's pages in a vma not inherited from it");
 	}
 }
 
@@ -263,6 +265,15 @@ void check_accepted(const criu::RestoreTree &tree)
 	for (const criu::RestoreImages &img : tree.procs)
 		if (!img.zombie())
 			check_process(img);
+	// An inherited vma is taken from the parent's copy of the same range.
+	for (const criu::RestoreImages &img : tree.procs) {
+		for (size_t i = 0; !img.zombie() && i < img.mm->n_vmas; i++) {
+			const VmaEntry &v = *img.mm->vmas[i];
+			const criu::RestoreImages *parent = tree.find(pid_t(img.pstree->ppid));
+			if (v.inherited)
+				require(parent && criu::inherited_from(*parent, v), "an inherited vma the parent lacks");
+		}
+	}
 }
 
 // The descriptors open now (but the one listing them).

@@ -329,3 +329,93 @@ TEST_CASE("restore refuses unix sockets, terminals and locks it cannot give back
 	write_process(dir, {&a, &b});
 	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: locks 0: bytes 10 to 5 are no range a lock can have"));
 }
+
+namespace {
+
+// A root (kPid) and its child 50, each with vmas and pagemap entries
+// (their pages images sized to match); file 1 is "/", for everything.
+void write_memory_tree(const ImagesDir &dir, const std::vector<VmaEntry> &root_vmas,
+		       const std::vector<VmaEntry> &child_vmas, const std::vector<PagemapEntry> &child_pages)
+{
+	write_procs(dir, {{kPid, 0, {kPid}}, {50, kPid, {50}}});
+	FileEntry root_dir = FILE_ENTRY__INIT;
+	RegFileEntry reg = REG_FILE_ENTRY__INIT;
+	root_dir.id = 1, root_dir.type = FILE_ENTRY__TYPE_T__REG, root_dir.reg = &reg;
+	reg.path = const_cast<char *>("/");
+	write(dir, ImageKind::Files, "files.img", &root_dir.base);
+	auto process = [&](uint32_t pid, std::vector<VmaEntry> vmas, const std::vector<PagemapEntry> &pages) {
+		std::string p = std::to_string(pid);
+		write_core(dir, "core-" + p + ".img", {pid, true});
+		std::vector<VmaEntry *> vp;
+		for (VmaEntry &v : vmas)
+			vp.push_back(&v);
+		MmEntry mm = MM_ENTRY__INIT;
+		mm.exe_file_id = 1;
+		mm.n_vmas = vp.size(), mm.vmas = vp.data();
+		write(dir, ImageKind::Mm, "mm-" + p + ".img", &mm.base);
+		ImageWriter pm(dir.fd(), dir.path(), ImageKind::Pagemap, "pagemap-" + p + ".img");
+		PagemapHead head = PAGEMAP_HEAD__INIT;
+		head.pages_id = pid;
+		pm.write(&head.base);
+		for (const PagemapEntry &e : pages)
+			pm.write(&e.base);
+		pm.commit();
+		ImageWriter pages_img(dir.fd(), dir.path(), ImageKind::Pages, "pages-" + p + ".img");
+		pages_img.commit();
+		ImageWriter fd(dir.fd(), dir.path(), ImageKind::Fdinfo, "fdinfo-" + p + ".img");
+		fd.commit();
+		FsEntry fs = FS_ENTRY__INIT;
+		fs.cwd_id = fs.root_id = 1;
+		write(dir, ImageKind::Fs, "fs-" + p + ".img", &fs.base);
+	};
+	process(kPid, root_vmas, {});
+	process(50, child_vmas, child_pages);
+}
+
+VmaEntry vma(uint64_t start, uint64_t end, VmaEntry__KindT kind, bool inherited)
+{
+	VmaEntry v = VMA_ENTRY__INIT;
+	v.start = start, v.end = end, v.kind = kind, v.prot = 3, v.flags = 2; // PROT_READ | PROT_WRITE, MAP_PRIVATE
+	v.has_inherited = inherited, v.inherited = inherited;
+	if (kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || kind == VMA_ENTRY__KIND_T__FILE_SHARED)
+		v.has_file_id = true, v.file_id = 1;
+	return v;
+}
+
+PagemapEntry pages(uint64_t vaddr, uint32_t n, PagemapEntry__FlagT flag)
+{
+	PagemapEntry e = PAGEMAP_ENTRY__INIT;
+	e.vaddr = vaddr, e.nr_pages = n, e.flag = flag;
+	return e;
+}
+
+} // namespace
+
+TEST_CASE("restore refuses memory left to a parent that cannot give it", "[criu][images]")
+{
+	TempDir d;
+	ImagesDir dir(d.path(), false);
+	const VmaEntry__KindT anon = VMA_ENTRY__KIND_T__ANON;
+
+	write_memory_tree(dir, {vma(0x10000, 0x20000, anon, false)}, {vma(0x10000, 0x30000, anon, true)}, {});
+	CHECK_THAT(refusal(dir), Catch::Contains("mm-50.img: vma 0 [0x10000, 0x30000) is inherited, but the parent "
+						  "(pid 4242) has no such vma"));
+	write_memory_tree(dir, {vma(0x10000, 0x20000, VMA_ENTRY__KIND_T__FILE_PRIVATE, false)},
+			  {vma(0x10000, 0x20000, anon, true)}, {});
+	CHECK_THAT(refusal(dir), Catch::Contains("mm-50.img: vma 0 [0x10000, 0x20000) is inherited, but the parent"));
+	write_memory_tree(dir, {}, {vma(0x10000, 0x20000, VMA_ENTRY__KIND_T__FILE_SHARED, true)}, {});
+	CHECK_THAT(refusal(dir), Catch::Contains("mm-50.img: vma 0 [0x10000, 0x20000) is inherited, but only private "
+						  "memory can be"));
+	write_memory_tree(dir, {vma(0x10000, 0x20000, anon, false)}, {vma(0x10000, 0x20000, anon, false)},
+			  {pages(0x11000, 2, PAGEMAP_ENTRY__FLAG_T__PARENT)});
+	CHECK_THAT(refusal(dir), Catch::Contains("pagemap-50.img: pages at 0x11000 (2) are listed as PARENT, in a vma "
+						  "that is not inherited from the parent"));
+	write_memory_tree(dir, {vma(0x10000, 0x20000, anon, false)}, {vma(0x10000, 0x20000, anon, false)},
+			  {pages(0x11000, 1, PAGEMAP_ENTRY__FLAG_T__DISCARD)});
+	CHECK_THAT(refusal(dir), Catch::Contains("are listed as DISCARD, in a vma that is not inherited"));
+	// Sound memory: the next check is that of the files, whose identity
+	// these images leave out.
+	write_memory_tree(dir, {vma(0x10000, 0x20000, anon, false)}, {vma(0x10000, 0x20000, anon, true)},
+			  {pages(0x10000, 4, PAGEMAP_ENTRY__FLAG_T__PARENT), pages(0x14000, 2, PAGEMAP_ENTRY__FLAG_T__DISCARD)});
+	CHECK_THAT(refusal(dir), Catch::StartsWith("the executable / changed since the dump"));
+}
