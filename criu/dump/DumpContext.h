@@ -57,6 +57,10 @@ struct DumpShared {
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
 	// The address spaces dumped so far (parents before their children).
 	std::map<pid_t, const MmEntry *> mms;
+	// The kernel's unix sockets, and those of the tree's processes, read
+	// when first needed.
+	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
+	std::optional<std::set<uint32_t>> tree_sockets;
 	struct PageCounts {
 		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0, parent = 0;
 	} pages;
@@ -67,8 +71,8 @@ struct DumpShared {
 struct DumpContext {
 	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, pid_t parent_pid, DumpShared &s)
 		: opts(o), dir(d), task(t), pid(t.pid()), parent(parent_pid), arena(s.arena), files(s.files),
-		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), pids(s.pids), ctty_files(s.ctty_files), written(s.written),
-		  mms(s.mms), pages(s.pages)
+		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), pids(s.pids), ctty_files(s.ctty_files),
+		  unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets), written(s.written), mms(s.mms), pages(s.pages)
 	{
 	}
 
@@ -88,9 +92,8 @@ struct DumpContext {
 	// Descriptors in flight in the process's unix sockets, received by
 	// criu (MSG_PEEK); dump_files() gives each its file id in entry.
 	std::vector<InFlight> in_flight;
-	// The kernel's unix sockets, and those of the process, read at its first.
-	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
-	std::optional<std::set<uint32_t>> own_sockets;
+	std::optional<std::map<uint32_t, proc::UnixSocket>> &unix_sockets;
+	std::optional<std::set<uint32_t>> &tree_sockets;
 	std::vector<std::string> &written;
 	std::map<pid_t, const MmEntry *> &mms;
 	DumpShared::PageCounts &pages;

@@ -80,6 +80,7 @@ bool shareable(const FileEntry &f)
 	case FILE_ENTRY__TYPE_T__INOTIFY:
 	case FILE_ENTRY__TYPE_T__MEMFD:
 	case FILE_ENTRY__TYPE_T__TTY:
+	case FILE_ENTRY__TYPE_T__UNIX_SK:
 		return true;
 	default:
 		return false;

@@ -20,8 +20,10 @@ namespace {
 std::string describe(const FileDesc &f)
 {
 	const char *type = protobuf_c_enum_descriptor_get_value(&file_entry__type_t__descriptor, f.entry.type)->name;
+	// Without descriptors: in flight in a unix socket, or made by criu for
+	// the processes that share it.
 	if (f.fles.empty())
-		return format("file %u (%s, in flight in a unix socket)", f.entry.id, type);
+		return format("file %u (%s, without a descriptor here)", f.entry.id, type);
 	return format("fd %u (file %u, %s)", f.fles.front()->fd, f.entry.id, type);
 }
 

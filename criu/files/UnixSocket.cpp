@@ -1,8 +1,8 @@
 // Unix sockets: bound, listening with connections waiting for accept(),
 // connected in pairs (socketpair() or connect() and accept()), with what
 // they have received and not read yet.  Both ends of every connection are
-// in the dumped process; what one end has received goes back in through
-// the other.
+// in the dumped tree (in one process, or made by criu for several: see
+// SharedFiles); what one end has received goes back in through the other.
 #include <algorithm>
 #include <climits>
 #include <fcntl.h>
@@ -50,28 +50,29 @@ const proc::UnixSocket *kernel_socket(DumpContext &c, uint32_t ino)
 	return it == c.unix_sockets->end() ? nullptr : &it->second;
 }
 
-// The inodes of the process's own sockets, for telling its peers apart
-// from the outside world's.
-bool owns_socket(DumpContext &c, uint32_t ino)
+// Whether a process of the dumped tree has socket ino open: its peers and
+// waiting connections are the tree's, or the outside world's.
+bool in_tree(DumpContext &c, uint32_t ino)
 {
-	if (!c.own_sockets) {
-		c.own_sockets.emplace();
-		for (int fd : proc::list_fds(c.pid)) {
-			char link[PATH_MAX] = {};
-			if (readlink(format("/proc/%d/fd/%d", c.pid, fd).c_str(), link, sizeof(link) - 1) > 0)
-				if (uint32_t i = proc::socket_inode(link))
-					c.own_sockets->insert(i);
-		}
+	if (!c.tree_sockets) {
+		c.tree_sockets.emplace();
+		for (pid_t pid : c.pids)
+			for (int fd : proc::list_fds(pid)) {
+				char link[PATH_MAX] = {};
+				if (readlink(format("/proc/%d/fd/%d", pid, fd).c_str(), link, sizeof(link) - 1) > 0)
+					if (uint32_t i = proc::socket_inode(link))
+						c.tree_sockets->insert(i);
+			}
 	}
-	return c.own_sockets->count(ino) != 0;
+	return c.tree_sockets->count(ino) != 0;
 }
 
-// The listener of the process that has ino among its connections waiting
-// for accept(), or nullptr.
+// The listener of the tree that has ino among its connections waiting for
+// accept(), or nullptr.
 const proc::UnixSocket *listener_of(DumpContext &c, uint32_t ino)
 {
 	for (const auto &[i, s] : *c.unix_sockets)
-		if (s.state == TCP_LISTEN && owns_socket(c, i) &&
+		if (s.state == TCP_LISTEN && in_tree(c, i) &&
 		    std::find(s.pending_conns.begin(), s.pending_conns.end(), ino) != s.pending_conns.end())
 			return &s;
 	return nullptr;
@@ -203,8 +204,8 @@ FileEntry *dump_unix_socket(DumpedFd &d)
 		d.refuse(format("is a unix socket bound to the relative path %s: not supported yet", s->name.c_str()));
 	const proc::UnixSocket *peer = nullptr;
 	if (s->peer) {
-		if (!owns_socket(d.c, s->peer))
-			d.refuse(format("is a unix socket connected to socket:[%u] outside the process: not supported yet",
+		if (!in_tree(d.c, s->peer))
+			d.refuse(format("is a unix socket connected to socket:[%u] outside the dumped tree: not supported yet",
 					s->peer));
 		peer = kernel_socket(d.c, s->peer);
 		if (!peer || (peer->peer != s->ino && peer->name.empty()))
@@ -220,12 +221,12 @@ FileEntry *dump_unix_socket(DumpedFd &d)
 		} else if (s->shutdown != 3) {
 			// A closed peer shuts both ways down: this one lives on
 			// elsewhere, a listener's connection not accepted yet.
-			d.refuse("is a unix socket connected to a listener outside the process: not supported yet");
+			d.refuse("is a unix socket connected to a listener outside the dumped tree: not supported yet");
 		}
 	}
 	for (uint32_t c : s->pending_conns)
-		if (!owns_socket(d.c, c))
-			d.refuse(format("is a unix socket listening on %s with a connection from outside the process "
+		if (!in_tree(d.c, c))
+			d.refuse(format("is a unix socket listening on %s with a connection from outside the dumped tree "
 					"waiting for accept(): not supported yet",
 					printable(s->name).c_str()));
 

@@ -112,8 +112,9 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 		std::sort(list.begin(), list.end(), [](auto *a, auto *b) { return a->fd < b->fd; });
 		const FileEntry &f = img.file(id);
 		auto r = received.files.find(id);
-		engine.add(r == received.files.end() ? factory.make(f) : std::make_unique<ReceivedFile>(f, r->second), list);
-		for (size_t i = 0; f.unix_sk && i < f.unix_sk->n_queue; i++)
+		bool made_here = r == received.files.end(); // else criu made it, with what it had in flight
+		engine.add(made_here ? factory.make(f) : std::make_unique<ReceivedFile>(f, r->second), list);
+		for (size_t i = 0; made_here && f.unix_sk && i < f.unix_sk->n_queue; i++)
 			for (size_t j = 0; j < f.unix_sk->queue[i]->n_files; j++)
 				if (!fles.count(f.unix_sk->queue[i]->files[j]))
 					flying.insert(f.unix_sk->queue[i]->files[j]);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <cstring>
 #include <linux/sched.h>
+#include <netinet/tcp.h>
 #include <map>
 #include <memory>
 #include <set>
@@ -339,9 +340,67 @@ bool outside_group(const RestoreTree &tree, bool shell_job, const PstreeEntry &p
 
 } // namespace
 
+// Files that must be made by one engine, by file id: the ends of a pipe,
+// the descriptors of a memfd or of a pty, unix sockets connected to each
+// other (directly, or through a listener), and a socket with the files in
+// flight in what it had received.
+class FileGroups {
+public:
+	explicit FileGroups(const std::map<uint32_t, FileEntry *> &files)
+	{
+		std::map<std::pair<int, uint64_t>, uint32_t> first; // a pipe, memfd or pty: its first file
+		std::map<uint32_t, uint32_t> sockets;              // inode: file id
+		for (const auto &[id, f] : files) {
+			parent_[id] = id;
+			if (f->pipe)
+				join(id, first.try_emplace({0, f->pipe->pipe_id}, id).first->second);
+			if (f->memfd)
+				join(id, first.try_emplace({1, f->memfd->inode_id}, id).first->second);
+			if (f->tty)
+				join(id, first.try_emplace({2, f->tty->index}, id).first->second);
+			if (f->unix_sk)
+				sockets[f->unix_sk->ino] = id;
+		}
+		for (const auto &[id, f] : files) {
+			const UnixSkEntry *u = f->unix_sk;
+			if (!u)
+				continue;
+			if (u->has_peer && sockets.count(u->peer))
+				join(id, sockets[u->peer]);
+			for (size_t i = 0; i < u->n_pending; i++)
+				if (sockets.count(u->pending[i]))
+					join(id, sockets[u->pending[i]]);
+			for (size_t i = 0; i < u->n_queue; i++)
+				for (size_t j = 0; j < u->queue[i]->n_files; j++)
+					if (parent_.count(u->queue[i]->files[j]))
+						join(id, u->queue[i]->files[j]);
+			// Connections accepted through a listener have its name.
+			if (u->state != TCP_LISTEN || !u->has_name)
+				continue;
+			for (const auto &[other, g] : files)
+				if (g->unix_sk && g->unix_sk->type == u->type && g->unix_sk->has_name &&
+				    g->unix_sk->name.len == u->name.len && !memcmp(g->unix_sk->name.data, u->name.data, u->name.len))
+					join(id, other);
+		}
+	}
+
+	uint32_t of(uint32_t id)
+	{
+		while (parent_[id] != id)
+			id = parent_[id] = parent_[parent_[id]];
+		return id;
+	}
+
+private:
+	void join(uint32_t a, uint32_t b) { parent_[of(a)] = of(b); }
+
+	std::map<uint32_t, uint32_t> parent_;
+};
+
 // Files that several processes of the tree share (one open file inherited
-// over fork, or the ends of one pipe, memfd or pty in different processes),
-// and the controlling ptys of session leaders: criu opens each once, and
+// over fork, or the files of a group in different processes: a shell
+// pipeline's pipe, a socketpair between a parent and its child), and the
+// controlling ptys of session leaders: criu opens each group once, and
 // sends each process its copies before it restores itself (a session
 // leader its controlling pty as soon as it leads its session, before it
 // has children).
@@ -350,31 +409,22 @@ public:
 	SharedFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
 		: sfd_(highest_own_fd()), engine_(sfd_, dir)
 	{
-		std::map<const FileEntry *, std::set<pid_t>> users;
-		std::map<std::pair<int, uint32_t>, std::set<pid_t>> inodes; // pipes (0), memfds (1), ptys (2)
-		for (const RestoreImages *img : live)
-			for (auto &d : img->fdinfo) {
-				const FileEntry &f = img->file(d->id);
-				users[&f].insert(img->pid);
-				if (f.pipe)
-					inodes[{0, f.pipe->pipe_id}].insert(img->pid);
-				if (f.memfd)
-					inodes[{1, f.memfd->inode_id}].insert(img->pid);
-				if (f.tty)
-					inodes[{2, f.tty->index}].insert(img->pid);
-			}
-		for (const auto &[file, pids] : users) {
-			const FileEntry &f = *file;
-			bool pipe_shared = f.pipe && inodes[{0, f.pipe->pipe_id}].size() > 1;
-			bool memfd_shared = f.memfd && inodes[{1, f.memfd->inode_id}].size() > 1;
-			bool pty_shared = f.tty && inodes[{2, f.tty->index}].size() > 1;
-			bool ctty = false;
-			for (const RestoreImages *img : live)
-				ctty |= img->pstree->has_ctty_file && img->pstree->ctty_file == f.id;
-			if (f.type != FILE_ENTRY__TYPE_T__EXTERNAL &&
-			    (pids.size() > 1 || pipe_shared || memfd_shared || pty_shared || ctty))
-				engine_.add(factory_.make(f), {});
+		const std::map<uint32_t, FileEntry *> &files = live.front()->files_by_id;
+		FileGroups groups(files);
+		std::map<uint32_t, std::set<pid_t>> users; // by group
+		std::set<uint32_t> chosen;                 // groups
+		for (const RestoreImages *img : live) {
+			for (auto &d : img->fdinfo)
+				users[groups.of(d->id)].insert(img->pid);
+			if (img->pstree->has_ctty_file)
+				chosen.insert(groups.of(img->pstree->ctty_file));
 		}
+		for (const auto &[group, pids] : users)
+			if (pids.size() > 1)
+				chosen.insert(group);
+		for (const auto &[id, f] : files)
+			if (f->type != FILE_ENTRY__TYPE_T__EXTERNAL && chosen.count(groups.of(id)))
+				engine_.add(factory_.make(*f), {});
 		engine_.leave_locks();
 		engine_.run();
 	}

@@ -105,7 +105,7 @@ def dump_errors(c, work):
         listener.bind(f"\0e2e-unixout-{os.getpid()}")
         listener.listen(1)
         refused_dump(c, work, "unixout", "a unix socket connected outside", "fd 3 is a unix socket connected to a "
-                     "listener outside the process", "not supported yet")
+                     "listener outside the dumped tree", "not supported yet")
     refused_dump(c, work, "unixsendsock", "a socket in flight", "a descriptor in flight in a unix socket is a socket",
                  "sending it is not supported yet")
     for case, what, texts in (
