@@ -105,7 +105,7 @@ VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
 }
 
 // What /proc/PID/pagemap tells of a page.
-constexpr uint64_t kPmPresent = 1ull << 63, kPmSwapped = 1ull << 62, kPmFile = 1ull << 61;
+constexpr uint64_t kPmPresent = 1ull << 63;
 constexpr uint64_t kPmPfn = (1ull << 55) - 1; // zero unless criu has CAP_SYS_ADMIN
 
 // The pagemap entries of [start, end), one per page.
@@ -189,30 +189,9 @@ public:
 				return;
 			}
 		}
-		// Present or swapped pages, not the shared zero page; in a private
-		// file mapping, not the file's own pages either: only the copies
-		// the process wrote to are its.
-		PmScanArg arg{};
-		arg.size = sizeof(arg);
-		arg.start = v.start;
-		arg.end = v.end;
-		arg.vec = uintptr_t(regions_.data());
-		arg.vec_len = regions_.size();
-		arg.category_inverted = kPageIsPfnZero | (private_file ? kPageIsFile : 0);
-		arg.category_mask = arg.category_inverted;
-		arg.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
-		arg.return_mask = kPageIsPresent | kPageIsSwapped;
-		while (arg.start < v.end) {
-			long n = ioctl(pagemap_, kPagemapScan, &arg);
-			if (n < 0)
-				c_.fail(format("cannot scan the pagemap at 0x%llx (PAGEMAP_SCAN, Linux 6.7+)",
-					       (unsigned long long)arg.start),
-					errno);
-			for (long i = 0; i < n; i++) {
-				Run r{regions_[i].start, (regions_[i].end - regions_[i].start) / kPage, private_file};
-				readable ? queue(r) : copy(r);
-			}
-			arg.start = arg.walk_end;
+		for (const Span &own : own_pages(pagemap_, c_.pid, v, private_file)) {
+			Run r{own.start, (own.end - own.start) / kPage, private_file};
+			readable ? queue(r) : copy(r);
 		}
 	}
 
@@ -243,42 +222,90 @@ private:
 		bool inherited = false;
 	};
 
-	// v's pages by what the parent has at the same address.  The very page
-	// (the same page frame: shared copy-on-write since a fork) stays the
-	// parent's; the process's own pages are its; where it has none but the
-	// parent has, the parent's are dropped.  Empty if v shares no page
-	// with the parent (or criu cannot see page frames).
+	struct Span {
+		uint64_t start, end;
+	};
+
+	// The stretches of v where the process of pagemap fd has pages of its
+	// own: present or swapped, not the shared zero page; in a private file
+	// mapping, not the file's own pages either (only the copies it wrote
+	// to).  PAGEMAP_SCAN walks only the page tables that exist.
+	std::vector<Span> own_pages(int fd, pid_t pid, const VmaEntry &v, bool private_file)
+	{
+		std::vector<Span> out;
+		PmScanArg arg{};
+		arg.size = sizeof(arg);
+		arg.start = v.start;
+		arg.end = v.end;
+		arg.vec = uintptr_t(regions_.data());
+		arg.vec_len = regions_.size();
+		arg.category_inverted = kPageIsPfnZero | (private_file ? kPageIsFile : 0);
+		arg.category_mask = arg.category_inverted;
+		arg.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
+		arg.return_mask = kPageIsPresent | kPageIsSwapped;
+		while (arg.start < v.end) {
+			long n = ioctl(fd, kPagemapScan, &arg);
+			if (n < 0)
+				c_.fail(format("cannot scan the pagemap of pid %d at 0x%llx (PAGEMAP_SCAN, Linux 6.7+)", pid,
+					       (unsigned long long)arg.start),
+					errno);
+			for (long i = 0; i < n; i++)
+				out.push_back({regions_[i].start, regions_[i].end});
+			arg.start = arg.walk_end;
+		}
+		return out;
+	}
+
+	// v's pages by what the parent has at the same address.  Where both
+	// have a page, the very page (the same page frame: shared copy-on-write
+	// since a fork) stays the parent's, another is the process's own; where
+	// only the process has one, it is its own; where only the parent has,
+	// the parent's is dropped.  Empty if v shares no page with the parent
+	// (or criu cannot see page frames).
 	std::vector<Run> split_by_parent(const VmaEntry &v, bool private_file)
 	{
-		std::vector<uint64_t> mine = read_pagemap(c_, pagemap_, c_.pid, v.start, v.end);
-		std::vector<uint64_t> theirs = read_pagemap(c_, parent_pagemap_, c_.parent, v.start, v.end);
-		// A private file mapping's pages of the file itself are no one's.
-		auto has = [private_file](uint64_t pm) {
-			return (pm & kPmSwapped) || ((pm & kPmPresent) && !(private_file && (pm & kPmFile)));
-		};
+		std::vector<Span> mine = own_pages(pagemap_, c_.pid, v, private_file);
+		std::vector<Span> theirs = own_pages(parent_pagemap_, c_.parent, v, private_file);
+		std::vector<uint64_t> cuts;
+		for (const auto *spans : {&mine, &theirs})
+			for (const Span &s : *spans)
+				cuts.push_back(s.start), cuts.push_back(s.end);
+		std::sort(cuts.begin(), cuts.end());
+		cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
 		std::vector<Run> runs;
-		bool shared = false;
-		for (size_t i = 0; i < mine.size(); i++) {
-			uint64_t m = mine[i], t = theirs[i];
-			PagemapEntry__FlagT as;
-			if ((m & kPmPresent) && (t & kPmPresent) && (m & kPmPfn) && (m & kPmPfn) == (t & kPmPfn)) {
-				if (!has(m))
-					continue; // both see the file
-				as = PAGEMAP_ENTRY__FLAG_T__PARENT;
-				shared = true;
-			} else if (has(m)) {
-				as = PAGEMAP_ENTRY__FLAG_T__DATA;
-			} else if (has(t)) {
-				as = PAGEMAP_ENTRY__FLAG_T__DISCARD;
-			} else {
-				continue;
-			}
-			uint64_t addr = v.start + i * kPage;
+		auto emit = [&](uint64_t addr, uint64_t n, PagemapEntry__FlagT as) {
 			Run *last = runs.empty() ? nullptr : &runs.back();
 			if (last && last->as == as && last->addr + last->nr_pages * kPage == addr)
-				last->nr_pages++;
+				last->nr_pages += n;
 			else
-				runs.push_back({addr, 1, private_file, as, true});
+				runs.push_back({addr, n, private_file, as, true});
+		};
+		bool shared = false;
+		size_t i = 0, j = 0;
+		for (size_t k = 0; k + 1 < cuts.size(); k++) {
+			uint64_t a = cuts[k], b = cuts[k + 1];
+			while (i < mine.size() && mine[i].end <= a)
+				i++;
+			while (j < theirs.size() && theirs[j].end <= a)
+				j++;
+			bool in_mine = i < mine.size() && mine[i].start <= a, in_theirs = j < theirs.size() && theirs[j].start <= a;
+			if (!in_mine) {
+				if (in_theirs)
+					emit(a, (b - a) / kPage, PAGEMAP_ENTRY__FLAG_T__DISCARD);
+				continue;
+			}
+			if (!in_theirs) {
+				emit(a, (b - a) / kPage, PAGEMAP_ENTRY__FLAG_T__DATA);
+				continue;
+			}
+			std::vector<uint64_t> m = read_pagemap(c_, pagemap_, c_.pid, a, b);
+			std::vector<uint64_t> t = read_pagemap(c_, parent_pagemap_, c_.parent, a, b);
+			for (size_t p = 0; p < m.size(); p++) {
+				bool same = (m[p] & kPmPresent) && (t[p] & kPmPresent) && (m[p] & kPmPfn) &&
+					    (m[p] & kPmPfn) == (t[p] & kPmPfn);
+				shared |= same;
+				emit(a + p * kPage, 1, same ? PAGEMAP_ENTRY__FLAG_T__PARENT : PAGEMAP_ENTRY__FLAG_T__DATA);
+			}
 		}
 		if (!shared)
 			runs.clear();
