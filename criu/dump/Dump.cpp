@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <ctime>
 #include <unistd.h>
@@ -165,6 +166,28 @@ void dump_process(const Options &opts, ImagesDir &dir, DumpShared &s, compel::co
 	s.mms[c.pid] = mm;
 }
 
+// The controlling terminal of each session a process of the tree leads
+// and restore makes again (not the root's with --shell-job: criu restore's
+// is its): a file of that pty slave, which the leader takes as such before
+// it has children (the others of its session have it through it), whether
+// it holds one open or not.
+void find_ctty_files(const Options &opts, DumpShared &s, const std::vector<TreeProcess> &procs)
+{
+	for (const TreeProcess &p : procs) {
+		if (p.zombie() || p.stat.sid != p.pid || !p.stat.tty_nr || (opts.shell_job && &p == &procs.front()))
+			continue;
+		// tty_nr packs the minor's high bits above bit 20.
+		dev_t dev = makedev((p.stat.tty_nr >> 8) & 0xfff, (p.stat.tty_nr & 0xff) | ((p.stat.tty_nr >> 12) & 0xfff00));
+		auto slave = s.pty_slaves.find(dev);
+		if (slave == s.pty_slaves.end())
+			throw Error::described(format("pid %d leads a session whose controlling terminal (device %u:%u) no "
+						      "process of the dumped tree holds open: not supported yet",
+						      p.pid, major(dev), minor(dev)),
+					       ENOTSUP);
+		s.ctty_files[p.pid] = slave->second;
+	}
+}
+
 // After a good dump: what the user asked to happen to the processes.
 void finish(const Options &opts, std::vector<TreeProcess> &procs)
 {
@@ -213,6 +236,7 @@ void dump(const Options &opts)
 			bool live_parent = &p != &procs.front() && std::count(s.pids.begin(), s.pids.end(), p.stat.ppid);
 			dump_process(opts, dir, s, *p.task, live_parent ? p.stat.ppid : 0);
 		}
+		find_ctty_files(opts, s, procs);
 		write_files(s, dir);
 		write_inventory(s, dir, procs.front());
 		write_pstree(s, dir, procs);

@@ -54,6 +54,7 @@ struct DumpShared {
 	std::vector<SeenFd> seen_fds;
 	std::vector<pid_t> pids; // the tree's live processes
 	std::map<pid_t, const FileEntry *> ctty_files; // session leaders' controlling ptys
+	std::map<dev_t, const FileEntry *> pty_slaves;  // a file of each pty slave open in the tree
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
 	// The address spaces dumped so far (parents before their children).
 	std::map<pid_t, const MmEntry *> mms;
@@ -71,7 +72,7 @@ struct DumpShared {
 struct DumpContext {
 	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, pid_t parent_pid, DumpShared &s)
 		: opts(o), dir(d), task(t), pid(t.pid()), parent(parent_pid), arena(s.arena), files(s.files),
-		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), pids(s.pids), ctty_files(s.ctty_files),
+		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), pids(s.pids), pty_slaves(s.pty_slaves),
 		  unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets), written(s.written), mms(s.mms), pages(s.pages)
 	{
 	}
@@ -88,7 +89,7 @@ struct DumpContext {
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &inode_ids;
 	std::vector<DumpShared::SeenFd> &seen_fds;
 	const std::vector<pid_t> &pids;
-	std::map<pid_t, const FileEntry *> &ctty_files;
+	std::map<dev_t, const FileEntry *> &pty_slaves;
 	// Descriptors in flight in the process's unix sockets, received by
 	// criu (MSG_PEEK); dump_files() gives each its file id in entry.
 	std::vector<InFlight> in_flight;

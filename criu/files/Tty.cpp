@@ -69,7 +69,6 @@ FileEntry *dump_tty(DumpedFd &d)
 	TtyEntry t = TTY_ENTRY__INIT;
 	t.master = d.target == "/dev/ptmx";
 	unsigned index = 0;
-	bool is_ctty = false;
 	if (t.master) {
 		if (ioctl(tty, TIOCGPTN, &index) != 0)
 			d.fail("cannot read the index of its pty (TIOCGPTN)", errno);
@@ -80,12 +79,6 @@ FileEntry *dump_tty(DumpedFd &d)
 		if (!holds_master(d, index))
 			d.refuse(format("is the terminal %s, whose master is outside the tree: not supported yet",
 					d.target.c_str()));
-		// The controlling terminal of the session it leads: made so again
-		// (the others of its session have it through it).  tty_nr packs the
-		// minor's high bits above bit 20.
-		proc::Stat stat = proc::read_stat(d.c.pid);
-		is_ctty = stat.sid == d.c.pid && stat.tty_nr && major(d.st.st_rdev) == ((stat.tty_nr >> 8) & 0xfff) &&
-			  minor(d.st.st_rdev) == ((stat.tty_nr & 0xff) | ((stat.tty_nr >> 12) & 0xfff00));
 	}
 	int queued = 0;
 	if (ioctl(tty, FIONREAD, &queued) != 0)
@@ -120,8 +113,8 @@ FileEntry *dump_tty(DumpedFd &d)
 	f.type = FILE_ENTRY__TYPE_T__TTY;
 	f.tty = d.c.arena.make(t);
 	FileEntry *entry = d.c.arena.make(f);
-	if (is_ctty)
-		d.c.ctty_files[d.c.pid] = entry;
+	if (!t.master)
+		d.c.pty_slaves.try_emplace(d.st.st_rdev, entry); // a session's controlling terminal, maybe
 	return entry;
 }
 

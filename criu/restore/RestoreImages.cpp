@@ -243,11 +243,9 @@ void check_files(RestoreImages &img)
 			bad(format("fdinfo-%d.img", img.pid), format("fd %u is listed twice", d->fd));
 	}
 	if (img.pstree->has_ctty_file) {
-		bool slave = false;
-		for (auto &d : img.fdinfo)
-			slave |= d->id == img.pstree->ctty_file && img.file(d->id).tty && !img.file(d->id).tty->master;
-		if (!slave)
-			bad("pstree.img", format("pid %d: ctty_file %u is no pty slave the process has open", img.pid,
+		auto f = img.files_by_id.find(img.pstree->ctty_file);
+		if (f == img.files_by_id.end() || !f->second->tty || f->second->tty->master)
+			bad("pstree.img", format("pid %d: ctty_file %u is no pty slave of the images", img.pid,
 						 img.pstree->ctty_file));
 	}
 	for (auto &d : img.fdinfo) {

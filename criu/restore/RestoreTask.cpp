@@ -121,18 +121,13 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 	}
 	for (uint32_t id : flying)
 		engine.add(factory.make(img.file(id)), {});
+	// What criu sent for another purpose only (a controlling terminal the
+	// process does not hold open) is not its.
+	for (auto &[id, fd] : received.files)
+		if (!fles.count(id))
+			close(fd);
 	engine.run();
 	engine.close_unplaced();
-}
-
-// The session it leads (setsid is done) gets its controlling terminal
-// back: the pty whose slave is file ctty_file (read_images() checked that
-// the process has it; criu made it so already if the file is shared).
-void take_ctty(const RestoreImages &img)
-{
-	for (auto &d : img.fdinfo)
-		if (d->id == img.pstree->ctty_file && ioctl(int(d->fd), TIOCSCTTY, 0) != 0)
-			throw Error(format("cannot make fd %u its controlling terminal", d->fd), errno);
 }
 
 void restore_fs_and_limits(const RestoreImages &img)
@@ -488,9 +483,7 @@ int highest_fd(const RestoreImages &img)
 	int dir_fd = fds[ServiceFds::Dir], log = fds[ServiceFds::Log], exe_fd = fds[ServiceFds::Exe];
 	ImagesDir images(dir_fd, dir.path());
 	log_relocate(log);
-	place_files(img, images, sfd, received);
-	if (img.pstree->has_ctty_file)
-		take_ctty(img);
+	place_files(img, images, sfd, received); // its controlling terminal is taken already (TreeCommand::Ctty)
 	restore_fs_and_limits(img);
 
 	// Where things go: this task's memory and the process's stay apart.

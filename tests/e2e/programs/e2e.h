@@ -34,7 +34,7 @@ static void e2e_init(int argc, char **argv)
 	struct sigaction sa;
 	int i;
 
-	for (i = 1; i + 1 < argc; i += 2) {
+	for (i = 1; i + 1 < argc; i++) {
 		if (!strcmp(argv[i], "--outfile"))
 			e2e_outfile = argv[i + 1];
 	}
@@ -61,7 +61,7 @@ static void e2e_ready(int argc, char **argv)
 	char buf[32];
 	int i;
 
-	for (i = 1; i + 1 < argc; i += 2)
+	for (i = 1; i + 1 < argc; i++)
 		if (!strcmp(argv[i], "--pidfile")) {
 			snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 			e2e_write(argv[i + 1], buf);

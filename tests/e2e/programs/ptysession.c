@@ -3,7 +3,9 @@
  * holds the master; its child leads a session whose controlling terminal
  * is the slave, and a grandchild shares the child's slave (inherited).
  * After the restore both have the terminal as their controlling one, and
- * a line the parent writes reaches the child.
+ * a line the parent writes reaches the child.  With --leader-closes the
+ * child closes its slave once the grandchild has it: its session keeps the
+ * terminal, which it opens again as /dev/tty after the restore.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -24,13 +26,27 @@ static int has_ctty(int slave)
 	return tcgetsid(slave) == getsid(0);
 }
 
+/* Its controlling terminal, opened again as /dev/tty (-1 if none). */
+static int reopen_ctty(void)
+{
+	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
+
+	if (tty >= 0 && tcgetsid(tty) != getsid(0)) {
+		close(tty);
+		return -1;
+	}
+	return tty;
+}
+
 int main(int argc, char **argv)
 {
 	char name[64], line[16] = "";
-	int master, slave;
+	int master, slave, leader_closes = 0;
 	pid_t child;
 
 	e2e_init(argc, argv);
+	for (int i = 1; i < argc; i++)
+		leader_closes |= !strcmp(argv[i], "--leader-closes");
 	e2e_tree_init();
 	master = posix_openpt(O_RDWR | O_NOCTTY);
 	if (master < 0 || unlockpt(master) || ptsname_r(master, name, sizeof(name)))
@@ -48,9 +64,13 @@ int main(int argc, char **argv)
 			e2e_wait();
 			_exit(has_ctty(slave) ? 0 : 11);
 		}
+		if (leader_closes)
+			close(slave);
 		e2e_tree_ready(1);
 		e2e_wait();
-		if (!has_ctty(slave))
+		if (leader_closes)
+			slave = reopen_ctty();
+		if (slave < 0 || !has_ctty(slave))
 			_exit(12);
 		if (read(slave, line, sizeof(line) - 1) != 3 || strcmp(line, "hi\n"))
 			_exit(13);

@@ -4,6 +4,7 @@
  *   namedsender  a datagram queued from a named socket that is not the peer
  *   ptyunread    a pty holding a line nobody has read
  *   ptyoutside   the slave of a pty whose master is elsewhere (E2E_PTY)
+ *   lostctty     a session leader whose controlling pty's slave nobody holds
  * The dump must fail naming it, and the process go on as before.
  */
 #define _GNU_SOURCE
@@ -57,6 +58,13 @@ int main(int argc, char **argv)
 		s = getenv("E2E_PTY") ? open(getenv("E2E_PTY"), O_RDWR | O_NOCTTY) : -1;
 		if (s < 0)
 			e2e_fail("cannot open the pty E2E_PTY names: %s", strerror(errno));
+	} else if (!strcmp(what, "lostctty")) {
+		char name[64];
+
+		s = posix_openpt(O_RDWR | O_NOCTTY);
+		if (s < 0 || unlockpt(s) || ptsname_r(s, name, sizeof(name)) || setsid() < 0 || (t = open(name, O_RDWR)) < 0)
+			e2e_fail("cannot set up: %s", strerror(errno));
+		close(t); /* the session keeps it as its terminal */
 	} else {
 		e2e_fail("E2E_REFUSE=%s is no case of this program", what);
 	}

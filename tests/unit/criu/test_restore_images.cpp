@@ -320,7 +320,7 @@ TEST_CASE("restore refuses unix sockets, terminals and locks it cannot give back
 	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: tty.rows cols, xpixel or ypixel is more than 65535"));
 	t.rows = 24, t.master = true;
 	write_process(dir, {&tty}, 1);
-	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 4242: ctty_file 1 is no pty slave the process has open"));
+	CHECK_THAT(refusal(dir), Catch::Contains("pstree.img: pid 4242: ctty_file 1 is no pty slave of the images"));
 
 	FileLockEntry lock = FILE_LOCK_ENTRY__INIT, *locks[] = {&lock};
 	lock.kind = FILE_LOCK_ENTRY__KIND_T__POSIX;
