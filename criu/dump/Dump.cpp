@@ -256,8 +256,8 @@ void dump(const Options &opts)
 	ds.frozen_time = monotonic_us() - frozen;
 	ds.memdump_time = s.pages.time_us;
 	ds.pages_scanned = s.pages.scanned, ds.pages_zero = s.pages.zero, ds.pages_written = s.pages.written;
-	ds.has_pages_parent = s.pages.parent != 0;
-	ds.pages_parent = s.pages.parent;
+	ds.has_pages_inherited = s.pages.inherited != 0;
+	ds.pages_inherited = s.pages.inherited;
 	StatsEntry stats = STATS_ENTRY__INIT;
 	stats.dump = &ds;
 	write_stats(dir, stats);

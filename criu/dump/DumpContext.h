@@ -63,7 +63,7 @@ struct DumpShared {
 	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
 	std::optional<std::set<uint32_t>> tree_sockets;
 	struct PageCounts {
-		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0, parent = 0;
+		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0, inherited = 0;
 	} pages;
 };
 

@@ -203,10 +203,10 @@ public:
 		h.pages_id = uint32_t(c_.pid);
 		entries.insert(entries.begin(), &c_.arena.make(h)->base);
 		pages_.commit();
-		c_.pages.scanned += dumped_ + zero_ + parent_;
-		c_.pages.zero += zero_, c_.pages.written += dumped_, c_.pages.parent += parent_;
+		c_.pages.scanned += dumped_ + zero_ + inherited_;
+		c_.pages.zero += zero_, c_.pages.written += dumped_, c_.pages.inherited += inherited_;
 		LOG_INFO("pid %d: %llu pages dumped, %llu zero pages skipped, %llu pages shared with the parent",
-			 c_.pid, (unsigned long long)dumped_, (unsigned long long)zero_, (unsigned long long)parent_);
+			 c_.pid, (unsigned long long)dumped_, (unsigned long long)zero_, (unsigned long long)inherited_);
 	}
 
 	std::vector<const ProtobufCMessage *> entries;
@@ -304,7 +304,7 @@ private:
 				bool same = (m[p] & kPmPresent) && (t[p] & kPmPresent) && (m[p] & kPmPfn) &&
 					    (m[p] & kPmPfn) == (t[p] & kPmPfn);
 				shared |= same;
-				emit(a + p * kPage, 1, same ? PAGEMAP_ENTRY__FLAG_T__PARENT : PAGEMAP_ENTRY__FLAG_T__DATA);
+				emit(a + p * kPage, 1, same ? PAGEMAP_ENTRY__FLAG_T__INHERITED : PAGEMAP_ENTRY__FLAG_T__DATA);
 			}
 		}
 		if (!shared)
@@ -382,11 +382,11 @@ private:
 		}
 	}
 
-	// A PARENT or DISCARD run.
+	// A INHERITED or DISCARD run.
 	void list(const Run &r)
 	{
-		if (r.as == PAGEMAP_ENTRY__FLAG_T__PARENT)
-			parent_ += r.nr_pages;
+		if (r.as == PAGEMAP_ENTRY__FLAG_T__INHERITED)
+			inherited_ += r.nr_pages;
 		add(r.addr, r.as, r.nr_pages);
 	}
 
@@ -432,7 +432,7 @@ private:
 	size_t data_runs_ = 0;
 	uint64_t batch_pages_ = 0;
 	PagemapEntry *last_ = nullptr;
-	uint64_t dumped_ = 0, zero_ = 0, parent_ = 0;
+	uint64_t dumped_ = 0, zero_ = 0, inherited_ = 0;
 };
 
 bool has_pages(VmaEntry__KindT k)

@@ -316,7 +316,7 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 			bad(pm, format("pages at 0x%llx (%u) lie in a vma of kind %s, which restore does not fill",
 				       (unsigned long long)e->vaddr, e->nr_pages,
 				       protobuf_c_enum_descriptor_get_value(&vma_entry__kind_t__descriptor, v->kind)->name));
-		if ((e->flag == PAGEMAP_ENTRY__FLAG_T__PARENT || e->flag == PAGEMAP_ENTRY__FLAG_T__DISCARD) && !v->inherited)
+		if ((e->flag == PAGEMAP_ENTRY__FLAG_T__INHERITED || e->flag == PAGEMAP_ENTRY__FLAG_T__DISCARD) && !v->inherited)
 			bad(pm, format("pages at 0x%llx (%u) are listed as %s, in a vma that is not inherited from the parent",
 				       (unsigned long long)e->vaddr, e->nr_pages,
 				       protobuf_c_enum_descriptor_get_value(&pagemap_entry__flag_t__descriptor, e->flag)->name));

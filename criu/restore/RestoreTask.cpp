@@ -326,7 +326,7 @@ void fill_pages(const RestoreImages &img, const ImagesDir &dir, const std::vecto
 			i++;
 		auto *dst = reinterpret_cast<uint8_t *>(slot_of_vma[i] + (e->vaddr - mm.vmas[i]->start));
 		uint64_t len = uint64_t(e->nr_pages) * kPage;
-		if (e->flag == PAGEMAP_ENTRY__FLAG_T__PARENT)
+		if (e->flag == PAGEMAP_ENTRY__FLAG_T__INHERITED)
 			continue; // inherited already
 		if (e->flag == PAGEMAP_ENTRY__FLAG_T__DISCARD) {
 			if (madvise(dst, len, MADV_DONTNEED) != 0) {

@@ -254,7 +254,7 @@ void check_process(const criu::RestoreImages &img)
 		require(v.kind == VMA_ENTRY__KIND_T__ANON || v.kind == VMA_ENTRY__KIND_T__ANON_SHARED ||
 				v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE,
 			"pages in a vma restore must not fill");
-		require(v.inherited || (e->flag != PAGEMAP_ENTRY__FLAG_T__PARENT && e->flag != PAGEMAP_ENTRY__FLAG_T__DISCARD),
+		require(v.inherited || (e->flag != PAGEMAP_ENTRY__FLAG_T__INHERITED && e->flag != PAGEMAP_ENTRY__FLAG_T__DISCARD),
 			"the parent's pages in a vma not inherited from it");
 	}
 }

@@ -407,8 +407,8 @@ TEST_CASE("restore refuses memory left to a parent that cannot give it", "[criu]
 	CHECK_THAT(refusal(dir), Catch::Contains("mm-50.img: vma 0 [0x10000, 0x20000) is inherited, but only private "
 						  "memory can be"));
 	write_memory_tree(dir, {vma(0x10000, 0x20000, anon, false)}, {vma(0x10000, 0x20000, anon, false)},
-			  {pages(0x11000, 2, PAGEMAP_ENTRY__FLAG_T__PARENT)});
-	CHECK_THAT(refusal(dir), Catch::Contains("pagemap-50.img: pages at 0x11000 (2) are listed as PARENT, in a vma "
+			  {pages(0x11000, 2, PAGEMAP_ENTRY__FLAG_T__INHERITED)});
+	CHECK_THAT(refusal(dir), Catch::Contains("pagemap-50.img: pages at 0x11000 (2) are listed as INHERITED, in a vma "
 						  "that is not inherited from the parent"));
 	write_memory_tree(dir, {vma(0x10000, 0x20000, anon, false)}, {vma(0x10000, 0x20000, anon, false)},
 			  {pages(0x11000, 1, PAGEMAP_ENTRY__FLAG_T__DISCARD)});
@@ -416,6 +416,6 @@ TEST_CASE("restore refuses memory left to a parent that cannot give it", "[criu]
 	// Sound memory: the next check is that of the files, whose identity
 	// these images leave out.
 	write_memory_tree(dir, {vma(0x10000, 0x20000, anon, false)}, {vma(0x10000, 0x20000, anon, true)},
-			  {pages(0x10000, 4, PAGEMAP_ENTRY__FLAG_T__PARENT), pages(0x14000, 2, PAGEMAP_ENTRY__FLAG_T__DISCARD)});
+			  {pages(0x10000, 4, PAGEMAP_ENTRY__FLAG_T__INHERITED), pages(0x14000, 2, PAGEMAP_ENTRY__FLAG_T__DISCARD)});
 	CHECK_THAT(refusal(dir), Catch::StartsWith("the executable / changed since the dump"));
 }
