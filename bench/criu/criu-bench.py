@@ -2,7 +2,7 @@
 """criu dump and restore speed, on a process of N MiB, or on a tree.
 
   criu-bench.py --criu CRIU --memhog MEMHOG --workdir DIR [--sizes 64,512,2048]
-                [--tree PROCS] [--runs 5] [--baseline FILE] [--save FILE]
+                [--tree PROCS [--cow]] [--runs 5] [--baseline FILE] [--save FILE]
 
 For each size, --runs times: start memhog (half random, half written
 zeros), dump it (killing it), restore it, and check that it finds its
@@ -16,7 +16,9 @@ at 2 GiB show (docs/testing.md, "Benchmarks").
 
 With --tree PROCS, memhog is a tree of PROCS processes, each of --sizes
 MiB (one size, 4 by default): the numbers are for the whole tree, against
-the goal of half a second each way for 100 processes of 4 MiB.
+the goal of half a second each way for 100 processes of 4 MiB.  With
+--cow, the root fills its memory before it forks and the others share it
+copy-on-write: the MiB are the root's (the images hold them once).
 
 Regressions get noticed: --baseline compares with a saved result (from
 --save) and marks every median more than 15% slower.  A benchmark
@@ -81,7 +83,7 @@ def one_run(args, mib):
     os.makedirs(work)
     pidfile, outfile, images = (os.path.join(work, n) for n in ("pid", "out", "images"))
     prog = subprocess.Popen([args.memhog, "--mib", str(mib), "--procs", str(args.tree or 1), "--pidfile", pidfile,
-                             "--outfile", outfile],
+                             "--outfile", outfile] + (["--cow"] if args.cow else []),
                             cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, close_fds=True)
     wait_for(lambda: os.path.exists(pidfile), f"memhog to fill {mib} MiB")
@@ -108,6 +110,7 @@ def main():
     p.add_argument("--workdir", required=True)
     p.add_argument("--sizes", help="MiB of each process (default: 64,512,2048; 4 with --tree)")
     p.add_argument("--tree", type=int, help="a tree of this many processes")
+    p.add_argument("--cow", action="store_true", help="with --tree: the processes share the root's memory")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--baseline", help="a --save file to compare with")
     p.add_argument("--save", help="write the medians here (JSON)")
@@ -118,18 +121,21 @@ def main():
         sys.exit("criu-bench: cannot become a child subreaper")
     baseline = json.loads(read(args.baseline)) if args.baseline and os.path.exists(args.baseline) else {}
 
+    if args.cow and not args.tree:
+        sys.exit("criu-bench: --cow is for a tree (--tree PROCS)")
     what = f"a tree of {args.tree} processes" if args.tree else "a process"
-    print(f"criu dump/restore, medians of {args.runs} runs ({what} of half random, half zero pages)")
+    what += " sharing the root's memory copy-on-write" if args.cow else ""
+    print(f"criu dump/restore, medians of {args.runs} runs ({what}, half random, half zero pages)")
     print(f"{'MiB':>6} {'dump s':>8} {'MiB/s':>7} {'restore s':>9} {'MiB/s':>7} {'frozen s':>8} {'image MiB':>9}")
     results = {}
     for mib in (int(s) for s in args.sizes.split(",")):
         runs = [one_run(args, mib) for _ in range(args.runs)]
         m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        key = f"{args.tree}x{mib}" if args.tree else str(mib)
+        key = (f"{args.tree}x{mib}" + ("cow" if args.cow else "")) if args.tree else str(mib)
         results[key] = m
         slower = [k for k in ("dump_s", "restore_s", "frozen_s")
                   if key in baseline and m[k] > baseline[key][k] * 1.15]
-        total = mib * (args.tree or 1)
+        total = mib * (1 if args.cow else args.tree or 1)
         print(f"{total:6} {m['dump_s']:8.3f} {total / m['dump_s']:7.0f} {m['restore_s']:9.3f} {total / m['restore_s']:7.0f} "
               f"{m['frozen_s']:8.3f} {m['image_bytes'] / 2**20:9.1f}"
               + (f"   SLOWER than the baseline: {', '.join(slower)}" if slower else ""))

@@ -58,6 +58,9 @@ struct DumpShared {
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
 	// The address spaces dumped so far (parents before their children).
 	std::map<pid_t, const MmEntry *> mms;
+	// A parent's pagemap entries by its pid and the start of a stretch of
+	// its pages, for its children to compare theirs with.
+	std::map<std::pair<pid_t, uint64_t>, std::vector<uint64_t>> parent_pagemaps;
 	// The kernel's unix sockets, and those of the tree's processes, read
 	// when first needed.
 	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
@@ -73,7 +76,7 @@ struct DumpContext {
 	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, pid_t parent_pid, DumpShared &s)
 		: opts(o), dir(d), task(t), pid(t.pid()), parent(parent_pid), arena(s.arena), files(s.files),
 		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), pids(s.pids), pty_slaves(s.pty_slaves),
-		  unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets), written(s.written), mms(s.mms), pages(s.pages)
+		  unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets), written(s.written), mms(s.mms), parent_pagemaps(s.parent_pagemaps), pages(s.pages)
 	{
 	}
 
@@ -97,6 +100,7 @@ struct DumpContext {
 	std::optional<std::set<uint32_t>> &tree_sockets;
 	std::vector<std::string> &written;
 	std::map<pid_t, const MmEntry *> &mms;
+	std::map<std::pair<pid_t, uint64_t>, std::vector<uint64_t>> &parent_pagemaps;
 	DumpShared::PageCounts &pages;
 
 	// Fails the dump with a message naming the process and what is wrong.

@@ -299,7 +299,7 @@ private:
 				continue;
 			}
 			std::vector<uint64_t> m = read_pagemap(c_, pagemap_, c_.pid, a, b);
-			std::vector<uint64_t> t = read_pagemap(c_, parent_pagemap_, c_.parent, a, b);
+			const uint64_t *t = parent_span(theirs[j]).data() + (a - theirs[j].start) / kPage;
 			for (size_t p = 0; p < m.size(); p++) {
 				bool same = (m[p] & kPmPresent) && (t[p] & kPmPresent) && (m[p] & kPmPfn) &&
 					    (m[p] & kPmPfn) == (t[p] & kPmPfn);
@@ -310,6 +310,16 @@ private:
 		if (!shared)
 			runs.clear();
 		return runs;
+	}
+
+	// The parent's pagemap entries of one of its stretches of pages, read
+	// once for all its children.
+	const std::vector<uint64_t> &parent_span(const Span &span)
+	{
+		auto [it, fresh] = c_.parent_pagemaps.try_emplace({c_.parent, span.start});
+		if (fresh)
+			it->second = read_pagemap(c_, parent_pagemap_, c_.parent, span.start, span.end);
+		return it->second;
 	}
 
 	void queue(Run r)

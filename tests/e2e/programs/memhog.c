@@ -4,7 +4,9 @@
  * The e2e test of 256 MiB, and the benchmark's process: a fast but wrong
  * restore does not pass for a benchmark result.  With --procs P, a tree:
  * P - 1 children each fill and check N MiB of their own (another random
- * sequence each), and the parent reads their verdicts.
+ * sequence each), and the parent reads their verdicts; with --cow as well,
+ * the parent fills its N MiB before it forks, and the children check that
+ * memory, which they share with it copy-on-write.
  */
 #include <stdint.h>
 #include <sys/mman.h>
@@ -67,27 +69,31 @@ int main(int argc, char **argv)
 	struct hog h;
 	pid_t *kids;
 	const char *bad;
-	int r;
+	int r = 0, cow = 0;
 
-	for (i = 1; i + 1 < (size_t)argc; i += 2) {
-		if (!strcmp(argv[i], "--mib"))
+	for (i = 1; i < (size_t)argc; i++) {
+		if (!strcmp(argv[i], "--mib") && i + 1 < (size_t)argc)
 			mib = strtoul(argv[i + 1], NULL, 10);
-		if (!strcmp(argv[i], "--procs"))
+		if (!strcmp(argv[i], "--procs") && i + 1 < (size_t)argc)
 			procs = strtoul(argv[i + 1], NULL, 10);
+		cow |= !strcmp(argv[i], "--cow");
 	}
 	e2e_init(argc, argv);
 	e2e_tree_init();
+	if (cow && fill(&h, mib, seed))
+		e2e_fail("cannot map %zu MiB (give --mib N)", mib);
 	kids = calloc(procs, sizeof(*kids));
 	for (i = 1; i < procs; i++) {
 		kids[i] = fork();
 		if (kids[i] == 0) {
-			r = fill(&h, mib, seed + i);
+			if (!cow)
+				r = fill(&h, mib, seed + i);
 			e2e_tree_ready(0);
 			e2e_wait();
 			_exit(r || check(&h) ? 1 : 0);
 		}
 	}
-	if (fill(&h, mib, seed))
+	if (!cow && fill(&h, mib, seed))
 		e2e_fail("cannot map %zu MiB (give --mib N)", mib);
 	if (e2e_tree_wait((int)procs - 1, NULL))
 		e2e_fail("the children are not ready");
