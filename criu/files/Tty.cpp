@@ -1,9 +1,10 @@
 // Pseudoterminals whose master the process holds: the master and its
 // slave, each with its terminal settings and window size; the master's
-// packet mode and lock.  Restore gets the same index back from /dev/ptmx,
+// packet mode, lock, and what the slave side wrote that it has not read.  Restore gets the same index back from /dev/ptmx,
 // so that /dev/pts/<index> names the same terminal.
 #include <sys/syscall.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -36,23 +37,107 @@ bool pty_slave_index(const std::string &path, uint32_t &index)
 	return true;
 }
 
-// Whether a process of the tree holds the master of pty index.
-bool holds_master(DumpedFd &d, uint32_t index)
+// Whether a process of the tree has a descriptor for which is(copy, link)
+// says yes (copy: criu's copy of it, link: what /proc names it).
+template <typename Is> bool tree_has(DumpedFd &d, Is is)
 {
 	for (pid_t pid : d.c.pids) {
 		UniqueFd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
 		for (int fd : proc::list_fds(pid)) {
 			char link[64] = {};
-			std::string proc_link = format("/proc/%d/fd/%d", pid, fd);
-			if (readlink(proc_link.c_str(), link, sizeof(link) - 1) < 0 || std::string(link) != "/dev/ptmx")
+			if (readlink(format("/proc/%d/fd/%d", pid, fd).c_str(), link, sizeof(link) - 1) < 0)
 				continue;
 			UniqueFd copy(pidfd ? int(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)) : -1);
-			unsigned n;
-			if (copy && ioctl(copy.get(), TIOCGPTN, &n) == 0 && n == index)
+			if (copy && is(copy.get(), std::string(link)))
 				return true;
 		}
 	}
 	return false;
+}
+
+// Whether a process of the tree holds the master of pty index.
+bool holds_master(DumpedFd &d, uint32_t index)
+{
+	return tree_has(d, [index](int fd, const std::string &link) {
+		unsigned n;
+		return link == "/dev/ptmx" && ioctl(fd, TIOCGPTN, &n) == 0 && n == index;
+	});
+}
+
+// Whether a process of the tree holds a slave of pty index.
+bool holds_slave(DumpedFd &d, uint32_t index)
+{
+	std::string path = format("/dev/pts/%u", index);
+	return tree_has(d, [&path](int, const std::string &link) { return link == path; });
+}
+
+// An open slave of pty index that is criu's own (its flags are nobody
+// else's), through the lock if the master has one.
+UniqueFd open_slave(int master, uint32_t index)
+{
+	std::string path = format("/dev/pts/%u", index);
+	int locked = 0;
+	if (ioctl(master, TIOCGPTLCK, &locked) != 0)
+		throw Error(format("cannot read the lock of pty %u", index), errno);
+	int unlock = 0, lock = 1;
+	if (locked && ioctl(master, TIOCSPTLCK, &unlock) != 0)
+		throw Error(format("cannot unlock pty %u", index), errno);
+	UniqueFd slave(open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+	int err = errno;
+	if (locked && ioctl(master, TIOCSPTLCK, &lock) != 0)
+		throw Error(format("cannot lock pty %u again", index), errno);
+	if (!slave)
+		throw Error("cannot open " + path, err);
+	return slave;
+}
+
+// Writes bytes through the slave of pty index as they are, for the master
+// to read: without output processing (no "\r" before each "\n"), which is
+// set back as it was.
+void write_through_slave(int master, uint32_t index, const uint8_t *bytes, size_t len)
+{
+	UniqueFd slave = open_slave(master, index);
+	termios tio, raw;
+	if (tcgetattr(slave.get(), &tio) != 0)
+		throw Error(format("cannot read the settings of pty %u", index), errno);
+	raw = tio;
+	raw.c_oflag &= ~tcflag_t(OPOST);
+	if (tcsetattr(slave.get(), TCSANOW, &raw) != 0)
+		throw Error(format("cannot turn output processing of pty %u off", index), errno);
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(slave.get(), bytes + done, len - done);
+		if (n <= 0)
+			break;
+		done += size_t(n);
+	}
+	int err = errno;
+	if (tcsetattr(slave.get(), TCSANOW, &tio) != 0)
+		throw Error(format("cannot set the settings of pty %u back", index), errno);
+	if (done < len)
+		throw Error(format("cannot write %zu bytes through pty %u (its output is stopped?)", len - done, index),
+			    done ? EAGAIN : err);
+}
+
+// What the slave side wrote and the master has not read: read out of the
+// master and written back through the slave at once, so that the process
+// finds it there whether it goes on or the dump fails.
+ProtobufCBinaryData take_output(DumpedFd &d, int master, uint32_t index, size_t queued)
+{
+	uint8_t *bytes = d.c.arena.array<uint8_t>(queued);
+	size_t got = 0;
+	while (got < queued) {
+		ssize_t n = read(master, bytes + got, queued - got);
+		if (n <= 0)
+			d.fail(format("cannot read the %zu bytes pty %u holds", queued, index), n < 0 ? errno : EIO);
+		got += size_t(n);
+	}
+	try {
+		write_through_slave(master, index, bytes, got);
+	} catch (const Error &e) {
+		d.fail(format("lost %zu bytes of what pty %u held (%s)", got, index, e.what()), e.err());
+	}
+	return {got, bytes};
 }
 
 } // namespace
@@ -83,8 +168,8 @@ FileEntry *dump_tty(DumpedFd &d)
 	int queued = 0;
 	if (ioctl(tty, FIONREAD, &queued) != 0)
 		d.fail("cannot read how much its terminal holds (FIONREAD)", errno);
-	if (queued)
-		d.refuse(format("is %s with %d bytes not read yet: not supported yet", d.target.c_str(), queued));
+	if (queued && !t.master)
+		d.refuse(format("is %s with %d bytes typed but not read yet: not supported yet", d.target.c_str(), queued));
 	t.index = index;
 	t.flags = d.flags;
 	termios tio;
@@ -108,6 +193,28 @@ FileEntry *dump_tty(DumpedFd &d)
 		t.has_packet_mode = t.has_locked = true;
 		t.packet_mode = pkt != 0;
 		t.locked = locked != 0;
+		// Every slave closed after one was open: the master reads what is
+		// left, then EIO.  criu opens a slave of its own to put bytes back,
+		// which is harmless then, or while a slave is open, but would end
+		// the state of a pty whose slave was never opened.
+		pollfd p = {tty, 0, 0};
+		if (poll(&p, 1, 0) < 0)
+			d.fail("cannot poll its terminal", errno);
+		t.has_hung_up = true;
+		t.hung_up = p.revents & POLLHUP;
+		// A read in packet mode takes the status the process has to read
+		// along with the bytes.
+		if (queued && pkt)
+			d.refuse(format("is %s in packet mode with %d bytes not read yet: not supported yet", d.target.c_str(),
+					queued));
+		if (queued && !t.hung_up && !holds_slave(d, index))
+			d.refuse(format("is %s with %d bytes not read yet, and no process of the tree holds its slave: "
+					"not supported yet",
+					d.target.c_str(), queued));
+		if (queued) {
+			t.has_output = true;
+			t.output = take_output(d, tty, index, size_t(queued));
+		}
 	}
 	FileEntry f = FILE_ENTRY__INIT;
 	f.type = FILE_ENTRY__TYPE_T__TTY;
@@ -192,6 +299,10 @@ public:
 		// One master per pty: opening it again would make another pty.
 		int m = inode_->master.release();
 		try {
+			if (t.has_output)
+				write_through_slave(m, t.index, t.output.data, t.output.len);
+			else if (t.hung_up)
+				open_slave(m, t.index); // and closed: as the process's were
 			apply_settings(m, t);
 			int pkt = t.packet_mode, locked = t.locked;
 			if (ioctl(m, TIOCPKT, &pkt) != 0 || ioctl(m, TIOCSPTLCK, &locked) != 0)

@@ -1,23 +1,50 @@
 /*
  * Pseudoterminals: one with its slave open, raw-ish settings, a window
  * size and the master in packet mode; one whose slave stays locked and
- * unopened.  A pty made first and closed leaves a lower index free, which
- * restore must pass over.  After the restore both are at the same /dev/pts/N with their
- * settings, and bytes go both ways.
+ * unopened; two with lines their slave wrote that the master has not read
+ * (one of them locked since); one whose slave wrote a line and closed, and
+ * one whose slave was opened and closed.  A pty made first and closed
+ * leaves a lower index free, which restore must pass over.  After the
+ * restore all are at the same /dev/pts/N with their settings, bytes go
+ * both ways, the masters read the lines as they were written ("\r\n" for
+ * "\n" once), and a master whose slaves are all closed reads EIO after
+ * what is left.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
 #include "e2e.h"
 
+/* NULL if the master reads exactly want (within a second), or why not. */
+static const char *reads(int master, const char *want)
+{
+	static char why[128];
+	char buf[64] = "";
+	size_t got = 0, len = strlen(want);
+	struct pollfd p = {.fd = master, .events = POLLIN};
+
+	while (got < len && poll(&p, 1, 1000) == 1) {
+		ssize_t n = read(master, buf + got, sizeof(buf) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got == len && !memcmp(buf, want, len))
+		return NULL;
+	snprintf(why, sizeof(why), "%zu bytes \"%.*s\"", got, (int)got, buf);
+	return why;
+}
+
 int main(int argc, char **argv)
 {
 	struct winsize ws = {.ws_row = 40, .ws_col = 132, .ws_xpixel = 7, .ws_ypixel = 9}, got;
 	struct termios tio;
 	char name[64], locked_name[64], buf[16];
-	int gap, master, slave, locked, on = 1, lock = 0;
+	int gap, master, slave, locked, on = 1, lock = 0, chatty, chatty_slave, held, held_slave, gone, gone_slave, quiet;
+	const char *why;
 
 	e2e_init(argc, argv);
 	gap = posix_openpt(O_RDWR | O_NOCTTY);
@@ -35,6 +62,24 @@ int main(int argc, char **argv)
 	cfsetospeed(&tio, B9600);
 	if (tcsetattr(slave, TCSANOW, &tio) || ioctl(master, TIOCSWINSZ, &ws) || ioctl(master, TIOCPKT, &on))
 		e2e_fail("cannot set up %s: %s", name, strerror(errno));
+
+	chatty = posix_openpt(O_RDWR | O_NOCTTY);
+	held = posix_openpt(O_RDWR | O_NOCTTY);
+	if (chatty < 0 || held < 0 || unlockpt(chatty) || unlockpt(held) || ptsname_r(chatty, buf, sizeof(buf)) ||
+	    (chatty_slave = open(buf, O_RDWR | O_NOCTTY)) < 0 || ptsname_r(held, buf, sizeof(buf)) ||
+	    (held_slave = open(buf, O_RDWR | O_NOCTTY)) < 0)
+		e2e_fail("cannot make the ptys with output: %s", strerror(errno));
+	on = 1;
+	if (write(chatty_slave, "line one\nline two\n", 18) != 18 || write(held_slave, "held\n", 5) != 5 ||
+	    ioctl(held, TIOCSPTLCK, &on))
+		e2e_fail("cannot write through the slaves: %s", strerror(errno));
+
+	gone = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	quiet = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+	if (gone < 0 || quiet < 0 || unlockpt(gone) || unlockpt(quiet) || ptsname_r(gone, buf, sizeof(buf)) ||
+	    (gone_slave = open(buf, O_RDWR | O_NOCTTY)) < 0 || write(gone_slave, "bye\n", 4) != 4 ||
+	    close(gone_slave) || ptsname_r(quiet, buf, sizeof(buf)) || close(open(buf, O_RDWR | O_NOCTTY)))
+		e2e_fail("cannot make the ptys whose slaves closed: %s", strerror(errno));
 
 	close(gap);
 	e2e_ready(argc, argv);
@@ -59,5 +104,17 @@ int main(int argc, char **argv)
 		e2e_fail("the locked pty is now %s, not %s", buf, locked_name);
 	if (ioctl(locked, TIOCGPTLCK, &lock) || !lock)
 		e2e_fail("the locked pty is unlocked");
+	if ((why = reads(chatty, "line one\r\nline two\r\n")))
+		e2e_fail("the master read %s, not the two lines its slave wrote", why);
+	if ((why = reads(held, "held\r\n")))
+		e2e_fail("the locked master read %s, not the line its slave wrote", why);
+	if (ioctl(held, TIOCGPTLCK, &lock) || !lock)
+		e2e_fail("the pty locked after its slave wrote is unlocked");
+	if (write(chatty_slave, "more", 4) != 4 || (why = reads(chatty, "more")))
+		e2e_fail("the slave with lines unread writes no more");
+	if ((why = reads(gone, "bye\r\n")))
+		e2e_fail("the master whose slave closed read %s, not its last line", why);
+	if (read(gone, buf, sizeof(buf)) >= 0 || errno != EIO || read(quiet, buf, sizeof(buf)) >= 0 || errno != EIO)
+		e2e_fail("a master whose slaves closed does not read EIO: %s", strerror(errno));
 	e2e_pass();
 }
