@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <optional>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <ctime>
@@ -229,6 +230,13 @@ void dump(const Options &opts)
 	for (TreeProcess &p : procs)
 		if (!p.zombie())
 			s.pids.push_back(p.pid);
+	std::optional<Progress> progress;
+	if (Progress::wanted()) {
+		uint64_t total = 0;
+		for (pid_t p : s.pids)
+			total += proc::anonymous_bytes(p);
+		s.progress = &progress.emplace("dumping memory", total);
+	}
 	try {
 		for (TreeProcess &p : procs) {
 			if (p.zombie())
@@ -248,6 +256,7 @@ void dump(const Options &opts)
 				p.task->detach(); // the process goes on as before
 		throw;
 	}
+	progress.reset();
 	LOG_INFO("Dumped %zu processes of pid %d into %s", procs.size(), pid, dir.path().c_str());
 	finish(opts, procs);
 

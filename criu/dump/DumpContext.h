@@ -11,6 +11,7 @@
 #include "Image.h"
 #include "ImagesDir.h"
 #include "Options.h"
+#include "Progress.h"
 #include "Infection.h"
 #include "Task.h"
 #include "UniqueFd.h"
@@ -65,6 +66,8 @@ struct DumpShared {
 	// when first needed.
 	std::optional<std::map<uint32_t, proc::UnixSocket>> unix_sockets;
 	std::optional<std::set<uint32_t>> tree_sockets;
+	Progress *progress = nullptr; // on a terminal, of the pages looked at
+	uint64_t progress_bytes = 0;
 	struct PageCounts {
 		uint64_t time_us = 0, scanned = 0, zero = 0, written = 0, inherited = 0;
 	} pages;
@@ -76,7 +79,8 @@ struct DumpContext {
 	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, pid_t parent_pid, DumpShared &s)
 		: opts(o), dir(d), task(t), pid(t.pid()), parent(parent_pid), arena(s.arena), files(s.files),
 		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), pids(s.pids), pty_slaves(s.pty_slaves),
-		  unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets), written(s.written), mms(s.mms), parent_pagemaps(s.parent_pagemaps), pages(s.pages)
+		  unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets), written(s.written), mms(s.mms), parent_pagemaps(s.parent_pagemaps), progress(s.progress),
+		  progress_bytes(s.progress_bytes), pages(s.pages)
 	{
 	}
 
@@ -101,6 +105,8 @@ struct DumpContext {
 	std::vector<std::string> &written;
 	std::map<pid_t, const MmEntry *> &mms;
 	std::map<std::pair<pid_t, uint64_t>, std::vector<uint64_t>> &parent_pagemaps;
+	Progress *progress;
+	uint64_t &progress_bytes;
 	DumpShared::PageCounts &pages;
 
 	// Fails the dump with a message naming the process and what is wrong.

@@ -365,6 +365,7 @@ private:
 				list(r);
 				continue;
 			}
+			looked_at(r.nr_pages);
 			for (uint64_t i = 0; i < r.nr_pages; i++, page++)
 				note(r.addr + i * kPage, args_.zero[page / 64] >> (page % 64) & 1, r);
 		}
@@ -381,6 +382,7 @@ private:
 			list(r);
 			return;
 		}
+		looked_at(r.nr_pages);
 		std::vector<uint8_t> buf(kPage);
 		for (uint64_t i = 0; i < r.nr_pages; i++) {
 			uint64_t addr = r.addr + i * kPage;
@@ -396,8 +398,15 @@ private:
 	void list(const Run &r)
 	{
 		if (r.as == PAGEMAP_ENTRY__FLAG_T__INHERITED)
-			inherited_ += r.nr_pages;
+			inherited_ += r.nr_pages, looked_at(r.nr_pages);
 		add(r.addr, r.as, r.nr_pages);
+	}
+
+	void looked_at(uint64_t nr_pages)
+	{
+		c_.progress_bytes += nr_pages * kPage;
+		if (c_.progress)
+			c_.progress->update(c_.progress_bytes);
 	}
 
 	// One page of run r, written to the image unless it is zero.

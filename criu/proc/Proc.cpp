@@ -165,6 +165,18 @@ std::vector<Vma> read_smaps(pid_t pid)
 	return vmas;
 }
 
+uint64_t anonymous_bytes(pid_t pid)
+{
+	std::istringstream in(slurp(path_of(pid, "smaps_rollup")));
+	uint64_t total = 0;
+	for (std::string line; std::getline(in, line);) {
+		unsigned long long kib;
+		if (sscanf(line.c_str(), "Anonymous: %llu kB", &kib) == 1 || sscanf(line.c_str(), "Swap: %llu kB", &kib) == 1)
+			total += kib << 10;
+	}
+	return total;
+}
+
 namespace {
 
 bool starts(const std::string &line, const char *prefix) { return line.rfind(prefix, 0) == 0; }

@@ -49,6 +49,8 @@ struct Vma {
 	bool has(const char *flag) const;
 };
 std::vector<Vma> read_smaps(pid_t pid);
+// The bytes of anonymous memory pid has, resident or swapped (smaps_rollup).
+uint64_t anonymous_bytes(pid_t pid);
 
 struct InotifyWatch {
 	uint32_t wd = 0, mask = 0;

@@ -42,6 +42,7 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kRestorerStack = 64 << 10;
+constexpr uint64_t kFillPiece = 64 << 20;
 // Where free address ranges are looked for: above the lower 4 GiB (which
 // 32-bit compatible code prefers) and below the top of user space.
 constexpr uint64_t kSearchLow = 1ull << 32;
@@ -313,6 +314,8 @@ void take_inherited(const Premapped &parent, const VmaEntry &v, uint64_t at)
 			    errno);
 }
 
+std::atomic<uint64_t> *pages_read_counter;
+
 void fill_pages(const RestoreImages &img, const ImagesDir &dir, const std::vector<uint64_t> &slot_of_vma)
 {
 	int fd = openat(dir.fd(), img.pages_file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -341,7 +344,8 @@ void fill_pages(const RestoreImages &img, const ImagesDir &dir, const std::vecto
 			continue;
 		}
 		for (uint64_t done = 0; done < len;) {
-			ssize_t n = pread(fd, dst + done, len - done, off_t(off + done));
+			// In pieces, for criu to show how far it is.
+			ssize_t n = pread(fd, dst + done, std::min(len - done, kFillPiece), off_t(off + done));
 			if (n <= 0) {
 				int err = n < 0 ? errno : EIO;
 				close(fd);
@@ -349,6 +353,8 @@ void fill_pages(const RestoreImages &img, const ImagesDir &dir, const std::vecto
 					    err);
 			}
 			done += uint64_t(n);
+			if (pages_read_counter)
+				pages_read_counter->fetch_add(uint64_t(n), std::memory_order_relaxed);
 		}
 		off += len;
 	}
@@ -575,6 +581,8 @@ int highest_fd(const RestoreImages &img)
 }
 
 } // namespace
+
+void count_pages_in(std::atomic<uint64_t> *bytes_read) { pages_read_counter = bytes_read; }
 
 void premap_memory(const RestoreImages &img, const ImagesDir &dir, std::map<uint64_t, int> &shmem)
 {

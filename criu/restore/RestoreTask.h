@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 
@@ -21,6 +22,11 @@ struct Received {
 // taken from the parent's copy (in this process since the fork), and fills
 // it.  Closes the shared memory descriptors, mapped now.
 void premap_memory(const RestoreImages &img, const ImagesDir &dir, std::map<uint64_t, int> &shmem);
+
+// Where premap_memory() adds the bytes it reads from the pages images, for
+// criu to show progress: memory shared with criu, which the processes it
+// makes inherit.
+void count_pages_in(std::atomic<uint64_t> *bytes_read);
 
 // Then, once the tree is made: places its files, working directory and
 // limits, and jumps into the restorer blob, which takes criu's memory out,

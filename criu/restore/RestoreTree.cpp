@@ -6,6 +6,8 @@
 #include <cstring>
 #include <linux/sched.h>
 #include <netinet/tcp.h>
+#include <new>
+#include <poll.h>
 #include <map>
 #include <memory>
 #include <set>
@@ -539,6 +541,9 @@ TreeRestorer::TreeRestorer(const RestoreTree &tree, const ImagesDir &dir, bool s
 
 TreeRestorer::~TreeRestorer()
 {
+	progress_.reset();
+	if (pages_read_)
+		munmap(pages_read_, sizeof(*pages_read_));
 	for (const Made &m : made_)
 		close(m.channel);
 	if (!released_) {
@@ -582,6 +587,8 @@ TreeRestorer::Made &TreeRestorer::made(pid_t pid)
 // exception.
 int32_t TreeRestorer::wait_reply(pid_t pid)
 {
+	for (pollfd p = {made(pid).channel, POLLIN, 0}; progress_ && poll(&p, 1, 100) == 0;)
+		progress_->update(pages_read_->load(std::memory_order_relaxed));
 	char buf[4096];
 	ssize_t n = read(made(pid).channel, buf, sizeof(buf));
 	if (n >= 4 && memcmp(buf, "ERR:", 4) == 0)
@@ -822,9 +829,18 @@ void TreeRestorer::create()
 			live.push_back(&p);
 	shared_ = std::make_unique<SharedFiles>(dir_, live);
 	shmem_ = std::make_unique<SharedMemory>(live);
+	if (Progress::wanted(tree_.data_pages * 4096)) {
+		void *counter = mmap(nullptr, sizeof(*pages_read_), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (counter != MAP_FAILED) {
+			pages_read_ = new (counter) std::atomic<uint64_t>(0);
+			count_pages_in(pages_read_);
+			progress_.emplace("restoring memory", tree_.data_pages * 4096);
+		}
+	}
 	make_processes();
 	for (const RestoreImages &p : tree_.procs)
 		settle(p.pid);
+	progress_.reset();
 	join_groups();
 	end_helpers_and_zombies();
 	check_parents();

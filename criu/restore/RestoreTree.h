@@ -1,12 +1,15 @@
 #pragma once
 
+#include <atomic>
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <sys/types.h>
 #include <vector>
 
 #include "ImagesDir.h"
+#include "Progress.h"
 #include "RestoreImages.h"
 
 namespace criu {
@@ -84,6 +87,9 @@ private:
 	std::map<pid_t, pid_t> helper_of_; // a helper's pid: who made it
 	std::unique_ptr<SharedFiles> shared_;
 	std::unique_ptr<SharedMemory> shmem_;
+	// On a terminal: the bytes the processes have read of their pages.
+	std::optional<Progress> progress_;
+	std::atomic<uint64_t> *pages_read_ = nullptr;
 };
 
 } // namespace criu
