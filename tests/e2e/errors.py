@@ -106,7 +106,7 @@ def dump_errors(c, work):
         listener.listen(1)
         refused_dump(c, work, "unixout", "a unix socket connected outside", "fd 3 is a unix socket connected to a "
                      "listener outside the dumped tree", "not supported yet")
-    refused_dump(c, work, "unixsendsock", "a socket in flight", "a descriptor in flight in a unix socket is a socket",
+    refused_dump(c, work, "unixsendsock", "a UDP socket in flight", "a descriptor in flight in a unix socket is a socket",
                  "sending it is not supported yet")
     for case, what, texts in (
             ("relsock", "a unix socket bound to a relative path",
