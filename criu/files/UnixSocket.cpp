@@ -7,6 +7,8 @@
 #include <climits>
 #include <fcntl.h>
 #include <functional>
+#include <map>
+#include <set>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -667,6 +669,55 @@ private:
 };
 
 } // namespace
+
+uint32_t unix_socket_carrying_itself(const std::map<uint32_t, const FileEntry *> &files)
+{
+	std::map<uint32_t, const UnixSkEntry *> by_ino;
+	for (const auto &[id, f] : files)
+		if (f->unix_sk)
+			by_ino[f->unix_sk->ino] = f->unix_sk;
+	std::map<uint32_t, uint32_t> group; // inode: an inode of its group
+	std::function<uint32_t(uint32_t)> of = [&](uint32_t ino) {
+		auto it = group.try_emplace(ino, ino).first;
+		return it->second == ino ? ino : it->second = of(it->second);
+	};
+	auto join = [&](uint32_t a, uint32_t b) { group[of(a)] = of(b); };
+	for (const auto &[ino, u] : by_ino) {
+		if (u->has_peer)
+			join(ino, u->peer);
+		for (size_t i = 0; i < u->n_pending; i++)
+			join(ino, u->pending[i]);
+		if (u->state != TCP_LISTEN)
+			continue;
+		for (const auto &[other, v] : by_ino)
+			if (v->state == TCP_ESTABLISHED && v->type == u->type && name_of(*v) == name_of(*u))
+				join(ino, other);
+	}
+	std::map<uint32_t, std::set<uint32_t>> carries; // group: the groups of the sockets in flight in it
+	for (const auto &[ino, u] : by_ino)
+		for (size_t i = 0; i < u->n_queue; i++)
+			for (size_t j = 0; j < u->queue[i]->n_files; j++)
+				if (auto f = files.find(u->queue[i]->files[j]); f != files.end() && f->second->unix_sk)
+					carries[of(ino)].insert(of(f->second->unix_sk->ino));
+	std::map<uint32_t, int> state; // 1: being walked, 2: done
+	std::function<uint32_t(uint32_t)> walk = [&](uint32_t g) -> uint32_t {
+		state[g] = 1;
+		for (uint32_t next : carries[g]) {
+			if (state[next] == 1)
+				return next;
+			if (!state[next])
+				if (uint32_t found = walk(next))
+					return found;
+		}
+		state[g] = 2;
+		return 0;
+	};
+	for (const auto &[g, next] : carries)
+		if (!state[g])
+			if (uint32_t found = walk(g))
+				return found;
+	return 0;
+}
 
 std::unique_ptr<FileDesc> unix_socket_desc(const FileEntry &e, std::shared_ptr<UnixSockets> &all)
 {

@@ -19,6 +19,7 @@
 #include <compel/error.hpp>
 
 #include "ArchCore.h"
+#include "FileTypes.h"
 #include "format.h"
 
 namespace criu {
@@ -216,56 +217,6 @@ bool may_fly_alone(const FileEntry &f)
 	}
 }
 
-// Restore makes a socket together with its peer, a listener with the
-// connections through it, and only once the files in flight in what they
-// had received are made: none of those may carry, in flight in its own
-// queue or further down, a socket of that group again.
-void check_no_flying_cycle(const std::map<uint32_t, const UnixSkEntry *> &by_ino,
-			   const std::map<uint32_t, const FileEntry *> &by_id)
-{
-	std::map<uint32_t, uint32_t> group; // inode: an inode of its group
-	std::function<uint32_t(uint32_t)> of = [&](uint32_t ino) {
-		auto it = group.try_emplace(ino, ino).first;
-		return it->second == ino ? ino : it->second = of(it->second);
-	};
-	auto join = [&](uint32_t a, uint32_t b) { group[of(a)] = of(b); };
-	for (const auto &[ino, u] : by_ino) {
-		if (u->has_peer)
-			join(ino, u->peer);
-		for (size_t i = 0; i < u->n_pending; i++)
-			join(ino, u->pending[i]);
-		if (u->state != TCP_LISTEN)
-			continue;
-		for (const auto &[other, v] : by_ino)
-			if (v->state == TCP_ESTABLISHED && v->type == u->type && v->has_name && v->name.len == u->name.len &&
-			    !memcmp(v->name.data, u->name.data, u->name.len))
-				join(ino, other);
-	}
-	std::map<uint32_t, std::set<uint32_t>> carries; // group: the groups of the sockets in flight in it
-	for (const auto &[ino, u] : by_ino)
-		for (size_t i = 0; i < u->n_queue; i++)
-			for (size_t j = 0; j < u->queue[i]->n_files; j++)
-				if (const FileEntry *f = by_id.at(u->queue[i]->files[j]); f->unix_sk)
-					carries[of(ino)].insert(of(f->unix_sk->ino));
-	std::map<uint32_t, int> state; // 1: being walked, 2: done
-	std::function<void(uint32_t)> walk = [&](uint32_t g) {
-		state[g] = 1;
-		for (uint32_t next : carries[g]) {
-			if (state[next] == 1)
-				bad("files.img", format("unix socket %u: unix_sk.queue.files carries in flight, itself or through "
-							"other sockets, a socket that restore makes with it (itself, its peer or "
-							"its listener): restore cannot make either first",
-							next));
-			if (!state[next])
-				walk(next);
-		}
-		state[g] = 2;
-	};
-	for (const auto &[g, next] : carries)
-		if (!state[g])
-			walk(g);
-}
-
 // Sockets name each other by inode: every name must be a unix socket of the
 // images, and each inode one socket.
 void check_unix_sockets(const RestoreTree &tree)
@@ -303,7 +254,11 @@ void check_unix_sockets(const RestoreTree &tree)
 				bad("files.img",
 				    format("unix socket %u: unix_sk.pending %u is no unix socket of the images", ino, u->pending[i]));
 	}
-	check_no_flying_cycle(by_ino, by_id);
+	if (uint32_t ino = unix_socket_carrying_itself(by_id))
+		bad("files.img", format("unix socket %u: unix_sk.queue.files carries in flight, itself or through other "
+					"sockets, a socket that restore makes with it (itself, its peer or its listener): "
+					"restore cannot make either first",
+					ino));
 }
 
 void index_files(RestoreTree &tree, std::map<uint32_t, FileEntry *> &by_id)
