@@ -6,6 +6,8 @@
  * - "listener": a listening socket with a connection from the process
  *   waiting for accept();
  * - "nested": one end of a socketpair with an eventfd in flight in it;
+ * - "both", "other": the two ends of a datagram socketpair, each with a
+ *   datagram queued;
  * - "peer": one end of a socketpair whose other end a child holds, in a
  *   pair of its own (which criu makes, as it spans two processes: the
  *   others the process makes itself).
@@ -87,7 +89,7 @@ static int child(int sk)
 
 int main(int argc, char **argv)
 {
-	int carrier[2], carrier2[2], pair[2], nested[2], peer[2], listener, client, ev, got, conn, yes = 0;
+	int carrier[2], carrier2[2], pair[2], nested[2], both[2], peer[2], listener, client, ev, got, conn, yes = 0;
 	struct sockaddr_un name = {.sun_family = AF_UNIX};
 	socklen_t name_len, len = sizeof(yes);
 	uint64_t count = 0;
@@ -106,7 +108,8 @@ int main(int argc, char **argv)
 	}
 	close(peer[1]);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, carrier) || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, carrier2) ||
-	    socketpair(AF_UNIX, SOCK_STREAM, 0, pair) || socketpair(AF_UNIX, SOCK_STREAM, 0, nested))
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, pair) || socketpair(AF_UNIX, SOCK_STREAM, 0, nested) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, both))
 		e2e_fail("socketpair: %s", strerror(errno));
 
 	snprintf(name.sun_path + 1, sizeof(name.sun_path) - 1, "e2e-unixflying-%d", (int)getpid());
@@ -124,6 +127,10 @@ int main(int argc, char **argv)
 	send_fd(carrier[0], "pair", pair[0]);
 	send_fd(carrier[0], "listener", listener);
 	send_fd(carrier[0], "nested", nested[0]);
+	put(both[0], "to-other");
+	put(both[1], "to-both");
+	send_fd(carrier[0], "both", both[0]);
+	send_fd(carrier[0], "other", both[1]);
 	send_fd(carrier2[0], "peer", peer[0]);
 	if (e2e_tree_wait(1, NULL))
 		e2e_fail("the child is not ready");
@@ -158,6 +165,15 @@ int main(int argc, char **argv)
 	expect(got, "deep", "the socket in flight that carried the eventfd");
 	put(got, "up");
 	expect(nested[1], "up", "the other end of the socket that carried the eventfd");
+
+	got = recv_fd(carrier[1], "both");
+	conn = recv_fd(carrier[1], "other");
+	expect(got, "to-both", "the first end of a pair in flight");
+	expect(conn, "to-other", "the second end of a pair in flight");
+	put(got, "again");
+	expect(conn, "again", "the second end of a pair in flight, after the restore");
+	close(conn);
+	close(got);
 
 	got = recv_fd(carrier2[1], "peer");
 	put(got, "hello");
