@@ -8,8 +8,8 @@
 #include <fcntl.h>
 #include <functional>
 #include <map>
-#include <set>
 #include <netinet/tcp.h>
+#include <set>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
