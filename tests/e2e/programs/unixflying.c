@@ -10,7 +10,10 @@
  *   datagram queued;
  * - "peer": one end of a socketpair whose other end a child holds, in a
  *   pair of its own (which criu makes, as it spans two processes: the
- *   others the process makes itself).
+ *   others the process makes itself);
+ * - "handed": a listener with a connection from the process waiting for
+ *   accept(), sent to the child (a server handing its listener to a
+ *   worker): the child accepts it after the restore.
  * After the restore each arrives with recvmsg() and works: bytes both ways,
  * accept() on the listener, the eventfd with its count.
  */
@@ -73,10 +76,14 @@ static void expect(int sk, const char *want, const char *what)
 		e2e_fail("%s: read \"%s\" (%s), not \"%s\"", what, buf, n < 0 ? strerror(errno) : "", want);
 }
 
-/* Holds the other end of "peer": answers what it reads once told to end. */
-static int child(int sk)
+/*
+ * Holds the other end of "peer" and receives "handed" once told to end:
+ * answers what it reads on the first, accepts on the second.
+ */
+static int child(int sk, int work)
 {
 	char buf[64] = "";
+	int listener, conn;
 
 	e2e_tree_ready(0);
 	e2e_wait();
@@ -84,12 +91,21 @@ static int child(int sk)
 		fprintf(stderr, "unixflying child: read \"%s\", not \"hello\"\n", buf);
 		return 1;
 	}
-	return send(sk, "child", 5, MSG_NOSIGNAL) == 5 ? 0 : 1;
+	put(sk, "child");
+	listener = recv_fd(work, "handed");
+	conn = accept(listener, NULL, NULL);
+	if (conn < 0) {
+		fprintf(stderr, "unixflying child: accept() on the listener handed to it: %s\n", strerror(errno));
+		return 1;
+	}
+	expect(conn, "knock", "the connection the child accepted");
+	put(conn, "welcome");
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	int carrier[2], carrier2[2], pair[2], nested[2], both[2], peer[2], listener, client, ev, got, conn, yes = 0;
+	int carrier[2], carrier2[2], pair[2], nested[2], both[2], peer[2], work[2], listener, client, client2, ev, got, conn, yes = 0;
 	struct sockaddr_un name = {.sun_family = AF_UNIX};
 	socklen_t name_len, len = sizeof(yes);
 	uint64_t count = 0;
@@ -97,16 +113,18 @@ int main(int argc, char **argv)
 
 	e2e_init(argc, argv);
 	e2e_tree_init();
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, peer))
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, peer) || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, work))
 		e2e_fail("socketpair: %s", strerror(errno));
 	kid = fork();
 	if (kid < 0)
 		e2e_fail("fork: %s", strerror(errno));
 	if (kid == 0) {
 		close(peer[0]);
-		_exit(child(peer[1]));
+		close(work[0]);
+		_exit(child(peer[1], work[1]));
 	}
 	close(peer[1]);
+	close(work[1]);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, carrier) || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, carrier2) ||
 	    socketpair(AF_UNIX, SOCK_STREAM, 0, pair) || socketpair(AF_UNIX, SOCK_STREAM, 0, nested) ||
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, both))
@@ -119,13 +137,21 @@ int main(int argc, char **argv)
 	if (listener < 0 || client < 0 || bind(listener, (struct sockaddr *)&name, name_len) || listen(listener, 4) ||
 	    connect(client, (struct sockaddr *)&name, name_len))
 		e2e_fail("cannot listen and connect: %s", strerror(errno));
+	send_fd(carrier[0], "pair", pair[0]);
+	send_fd(carrier[0], "listener", listener);
+	snprintf(name.sun_path + 1, sizeof(name.sun_path) - 1, "e2e-unixflying-handed-%d", (int)getpid());
+	name_len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name.sun_path + 1);
+	listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	client2 = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (listener < 0 || client2 < 0 || bind(listener, (struct sockaddr *)&name, name_len) || listen(listener, 4) ||
+	    connect(client2, (struct sockaddr *)&name, name_len))
+		e2e_fail("cannot listen and connect to the listener to hand: %s", strerror(errno));
+	send_fd(work[0], "handed", listener);
 	ev = eventfd(5, 0);
 	if (ev < 0)
 		e2e_fail("eventfd: %s", strerror(errno));
 	send_fd(nested[1], "ev", ev);
 
-	send_fd(carrier[0], "pair", pair[0]);
-	send_fd(carrier[0], "listener", listener);
 	send_fd(carrier[0], "nested", nested[0]);
 	put(both[0], "to-other");
 	put(both[1], "to-both");
@@ -177,8 +203,10 @@ int main(int argc, char **argv)
 
 	got = recv_fd(carrier2[1], "peer");
 	put(got, "hello");
+	put(client2, "knock");
 	if (e2e_verdict_of(kid) != 0)
-		e2e_fail("the child holding the peer's other end failed");
+		e2e_fail("the child holding the peer's other end and receiving the listener failed");
 	expect(got, "child", "the end in flight whose peer is the child's");
+	expect(client2, "welcome", "the connection to the listener handed to the child");
 	e2e_pass();
 }
