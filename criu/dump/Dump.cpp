@@ -6,12 +6,14 @@
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <ctime>
+#include <map>
 #include <unistd.h>
 
 #include <compel/error.hpp>
 
 #include "DumpContext.h"
 #include "DumpTree.h"
+#include "FileTypes.h"
 #include "Infection.h"
 #include "Log.h"
 #include "Proc.h"
@@ -189,6 +191,21 @@ void find_ctty_files(const Options &opts, DumpShared &s, const std::vector<TreeP
 	}
 }
 
+// Restore makes a socket after the files in flight in it: one that is,
+// further down, in flight in itself (sent through itself or its peer)
+// cannot be made again.
+void check_sockets_in_flight(const DumpShared &s)
+{
+	std::map<uint32_t, const FileEntry *> by_id;
+	for (const FileEntry *f : s.files.entries())
+		by_id[f->id] = f;
+	if (uint32_t ino = unix_socket_carrying_itself(by_id))
+		throw Error::described(format("socket:[%u] is in flight in what it, its peer or its listener has received, "
+					      "or in a socket in flight there: restoring it is not supported yet",
+					      ino),
+				       ENOTSUP);
+}
+
 // After a good dump: what the user asked to happen to the processes.
 void finish(const Options &opts, std::vector<TreeProcess> &procs)
 {
@@ -245,6 +262,7 @@ void dump(const Options &opts)
 			dump_process(opts, dir, s, *p.task, live_parent ? p.stat.ppid : 0);
 		}
 		find_ctty_files(opts, s, procs);
+		check_sockets_in_flight(s);
 		write_files(s, dir);
 		write_inventory(s, dir, procs.front());
 		write_pstree(s, dir, procs);

@@ -87,6 +87,11 @@ bool shareable(const FileEntry &f)
 	}
 }
 
+const char *type_name(const FileEntry &f)
+{
+	return protobuf_c_enum_descriptor_get_value(&file_entry__type_t__descriptor, f.type)->name;
+}
+
 // A deleted file the process still has open: its contents go into
 // ghost-<id>.img, up to --ghost-limit.
 void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint64_t size, int fd)
@@ -171,7 +176,7 @@ FileEntry *describe(DumpContext &c, DumpedFd &d)
 	// What the process shares with whoever started it: restored by the
 	// restoring tool's own descriptors.
 	else if (d.flying && !S_ISFIFO(st.st_mode) && !info.eventfd && !info.signalfd && !info.timerfd &&
-		 d.target != "anon_inode:inotify")
+		 d.target != "anon_inode:inotify" && !(S_ISSOCK(st.st_mode) && socket_domain(d) == AF_UNIX))
 		d.refuse(format("is %s (%s): sending it is not supported yet",
 				S_ISSOCK(st.st_mode) ? "a socket" : S_ISCHR(st.st_mode) ? "a character device" : "this kind of file",
 				d.target.c_str()));
@@ -267,10 +272,17 @@ void dump_files(DumpContext &c)
 			if (!shareable(f))
 				c.refuse(format("fd %d is the same open %s as fd %d of pid %d: sharing it between processes is "
 						"not supported yet",
-						fd, protobuf_c_enum_descriptor_get_value(&file_entry__type_t__descriptor, f.type)->name,
-						o.fd, o.pid));
+						fd, type_name(f), o.fd, o.pid));
 			id = o.id;
 		}
+		for (size_t i = 0; !id && i < c.flying.size(); i++)
+			if (syscall(SYS_kcmp, c.pid, getpid(), kKcmpFile, fd, c.flying[i].fd.get()) == 0) {
+				id = c.flying[i].id;
+				if (!shareable(*c.files.entries()[id - 1]))
+					c.refuse(format("fd %d is the same open %s as one in flight in a unix socket of another "
+							"process: sharing it between processes is not supported yet",
+							fd, type_name(*c.files.entries()[id - 1])));
+			}
 		if (!id) {
 			DumpedFd d(c, fd, format("/proc/%d/fd/%d", c.pid, fd), info);
 			FileEntry *f = describe(c, d);
@@ -290,30 +302,41 @@ void dump_files(DumpContext &c)
 	c.write_image(ImageKind::Fdinfo, format("fdinfo-%d.img", c.pid), fdinfos);
 
 	// Descriptors in flight in the process's unix sockets: files it has
-	// open too (the same open file, by kcmp), or files of their own.
+	// open too (the same open file, by kcmp), or files of their own.  A
+	// unix socket in flight adds what is in flight in it to the list.
 	for (size_t i = 0; i < c.in_flight.size(); i++) {
-		InFlight &f = c.in_flight[i];
-		int local = f.fd.get();
+		int local = c.in_flight[i].fd.get();
 		uint32_t id = 0;
-		for (const Open &o : seen)
-			if (syscall(SYS_kcmp, c.pid, getpid(), kKcmpFile, o.fd, local) == 0)
+		for (const DumpShared::SeenFd &o : c.seen_fds)
+			if (!id && syscall(SYS_kcmp, o.pid, getpid(), kKcmpFile, o.fd, local) == 0) {
 				id = o.id;
+				if (o.pid != c.pid && !shareable(*c.files.entries()[id - 1]))
+					c.refuse(format("a descriptor in flight in a unix socket is the same open %s as fd %d of pid "
+							"%d: sharing it between processes is not supported yet",
+							type_name(*c.files.entries()[id - 1]), o.fd, o.pid));
+			}
 		for (size_t j = 0; !id && j < i; j++)
 			if (syscall(SYS_kcmp, getpid(), getpid(), kKcmpFile, c.in_flight[j].fd.get(), local) == 0)
 				id = c.in_flight[j].id;
+		for (size_t j = 0; !id && j < c.flying.size(); j++)
+			if (syscall(SYS_kcmp, getpid(), getpid(), kKcmpFile, c.flying[j].fd.get(), local) == 0)
+				id = c.flying[j].id;
 		if (!id) {
 			FileEntry *e = describe_in_flight(c, local);
 			id = c.files.add(e);
 			if (e->reg && e->reg->deleted)
 				save_ghost(c, e, format("/proc/self/fd/%d", local), e->reg->size, local);
 		}
-		f.id = id;
-		UnixQueuedEntry &q = *f.entry;
+		c.in_flight[i].id = id;
+		UnixQueuedEntry &q = *c.in_flight[i].entry;
 		uint32_t *ids = c.arena.array<uint32_t>(q.n_files + 1);
 		std::copy(q.files, q.files + q.n_files, ids);
 		ids[q.n_files++] = id;
 		q.files = ids;
 	}
+	for (InFlight &f : c.in_flight)
+		c.flying.push_back(std::move(f));
+	c.in_flight.clear();
 
 	FsEntry fs = FS_ENTRY__INIT;
 	for (auto [link, id] : {std::pair{"cwd", &fs.cwd_id}, std::pair{"root", &fs.root_id}}) {

@@ -69,6 +69,12 @@ void take_locks(const FileEntry &f, int fd);
 // A memfd (by its name and F_GET_SEALS) rather than a file on a disk.
 bool is_memfd(DumpedFd &d);
 
+// Restore makes a unix socket with its peer (a listener with the
+// connections through it) once the files in flight in what they had
+// received are made: a socket of files (by id) that carries, in flight in
+// its queue or further down, a socket made with it again, or 0.
+uint32_t unix_socket_carrying_itself(const std::map<uint32_t, const FileEntry *> &files);
+
 struct PipeInode;
 struct MemfdInode;
 struct UnixSockets;

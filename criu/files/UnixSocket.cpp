@@ -6,9 +6,13 @@
 #include <algorithm>
 #include <climits>
 #include <fcntl.h>
+#include <functional>
+#include <map>
 #include <netinet/tcp.h>
+#include <set>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -50,19 +54,109 @@ const proc::UnixSocket *kernel_socket(DumpContext &c, uint32_t ino)
 	return it == c.unix_sockets->end() ? nullptr : &it->second;
 }
 
-// Whether a process of the dumped tree has socket ino open: its peers and
-// waiting connections are the tree's, or the outside world's.
+// One message a socket has received and not read, peeked.
+struct Peeked {
+	ssize_t len;
+	int flags; // MSG_TRUNC, MSG_CTRUNC
+	sockaddr_un from;
+	socklen_t from_len;
+	std::vector<UniqueFd> fds; // the descriptors in flight along it, now criu's
+};
+
+// Each message sk has received and not read, with MSG_PEEK from the peek
+// offset 0 on (the process's offset is put back), until each() answers
+// false.  Returns why it could not read them all, or "".
+std::string peek_queue(int sk, std::vector<char> &buf, const std::function<bool(Peeked &)> &each)
+{
+	int old_off = -1;
+	socklen_t len = sizeof(old_off);
+	int zero = 0;
+	if (getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &old_off, &len) < 0 ||
+	    setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+		return format("cannot set its peek offset (SO_PEEK_OFF: %s)", strerror(errno));
+	std::string failure;
+	for (;;) {
+		Peeked p = {};
+		std::vector<char> control;
+		iovec iov = {buf.data(), buf.size()};
+		msghdr m = {};
+		m.msg_name = &p.from;
+		m.msg_namelen = sizeof(p.from);
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		make_room_for_fds(m, control, kMaxFdsPerMessage);
+		p.len = recvmsg(sk, &m, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (p.len < 0 && errno == EINTR)
+			continue;
+		if (p.len < 0 && errno != EAGAIN)
+			failure = format("cannot read what it has received (%s)", strerror(errno));
+		if (p.len <= 0)
+			break;
+		for (int fd : received_fds(m))
+			p.fds.emplace_back(fd);
+		p.flags = m.msg_flags;
+		p.from_len = m.msg_namelen;
+		if (!each(p))
+			break;
+	}
+	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off)) < 0 && failure.empty())
+		failure = format("cannot put its peek offset back (%s)", strerror(errno));
+	return failure;
+}
+
+bool is_unix_socket(int fd)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_UNIX;
+}
+
+// Adds to the tree's sockets those in flight in what the sockets of todo
+// have received, and in what those have received, and so on: sockets no
+// process has open, but the tree's all the same.
+void add_flying_sockets(DumpContext &c, std::vector<UniqueFd> todo)
+{
+	std::vector<char> buf(kPeekBuffer);
+	while (!todo.empty()) {
+		UniqueFd sk = std::move(todo.back());
+		todo.pop_back();
+		// A socket criu cannot read now is refused when it is dumped.
+		peek_queue(sk.get(), buf, [&](Peeked &p) {
+			for (UniqueFd &fd : p.fds) {
+				struct stat st;
+				if (fstat(fd.get(), &st) == 0 && S_ISSOCK(st.st_mode) && is_unix_socket(fd.get()) &&
+				    c.tree_sockets->insert(uint32_t(st.st_ino)).second)
+					todo.push_back(std::move(fd));
+			}
+			return true;
+		});
+	}
+}
+
+// Whether socket ino is the tree's: open in a process of the dumped tree,
+// or in flight in a socket of the tree.  Its peers and waiting
+// connections are the tree's, or the outside world's.
 bool in_tree(DumpContext &c, uint32_t ino)
 {
 	if (!c.tree_sockets) {
 		c.tree_sockets.emplace();
-		for (pid_t pid : c.pids)
+		std::vector<UniqueFd> receiving;
+		for (pid_t pid : c.pids) {
+			UniqueFd pidfd(int(syscall(SYS_pidfd_open, pid, 0)));
 			for (int fd : proc::list_fds(pid)) {
 				char link[PATH_MAX] = {};
+				uint32_t i = 0;
 				if (readlink(format("/proc/%d/fd/%d", pid, fd).c_str(), link, sizeof(link) - 1) > 0)
-					if (uint32_t i = proc::socket_inode(link))
-						c.tree_sockets->insert(i);
+					i = proc::socket_inode(link);
+				if (!i || !c.tree_sockets->insert(i).second)
+					continue;
+				const proc::UnixSocket *s = kernel_socket(c, i);
+				if (s && s->state != TCP_LISTEN && pidfd)
+					if (UniqueFd copy(int(syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0))); copy)
+						receiving.push_back(std::move(copy));
 			}
+		}
+		add_flying_sockets(c, std::move(receiving));
 	}
 	return c.tree_sockets->count(ino) != 0;
 }
@@ -104,67 +198,43 @@ std::vector<UnixQueuedEntry *> join_runs(DumpedFd &d, const std::vector<UnixQueu
 	return out;
 }
 
-// What the socket has received and not read, read with MSG_PEEK from the
-// peek offset 0 on (so that it stays there for the process), one message
-// at a time.  Descriptors in flight arrive here as criu's own: dump_files()
-// describes them once it knows the process's own files.
+// What the socket has received and not read, one message at a time, left
+// there for the process (peek_queue).  Descriptors in flight arrive here
+// as criu's own: dump_files() describes them once it knows the process's
+// own files.
 void save_queue(DumpedFd &d, const proc::UnixSocket &s, UnixSkEntry &u)
 {
-	int sk = d.copy();
-	int old_off = -1;
-	socklen_t len = sizeof(old_off);
-	int zero = 0;
-	if (getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &old_off, &len) < 0 ||
-	    setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
-		d.fail("cannot set its peek offset (SO_PEEK_OFF)", errno);
 	std::vector<char> buf(kPeekBuffer);
 	std::vector<UnixQueuedEntry *> queue;
 	std::string failure;
-	for (;;) {
-		sockaddr_un from = {};
-		std::vector<char> control;
-		iovec iov = {buf.data(), buf.size()};
-		msghdr m = {};
-		m.msg_name = &from;
-		m.msg_namelen = sizeof(from);
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		make_room_for_fds(m, control, kMaxFdsPerMessage);
-		ssize_t n = recvmsg(sk, &m, MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN)
-			failure = format("cannot read what it has received (%s)", strerror(errno));
-		if (n <= 0)
-			break;
-		std::vector<int> fds = received_fds(m);
-		std::vector<UniqueFd> owned(fds.begin(), fds.end());
-		if (m.msg_flags & MSG_CTRUNC) {
+	std::string unread = peek_queue(d.copy(), buf, [&](Peeked &p) {
+		if (p.flags & MSG_CTRUNC) {
 			failure = format("has more than %zu descriptors in flight in one message: not supported yet",
 					 kMaxFdsPerMessage);
-			break;
+			return false;
 		}
-		if (m.msg_flags & MSG_TRUNC) {
+		if (p.flags & MSG_TRUNC) {
 			failure = format("has received a datagram of more than %zu bytes", kPeekBuffer);
-			break;
+			return false;
 		}
 		UnixQueuedEntry q = UNIX_QUEUED_ENTRY__INIT;
-		uint8_t *data = d.c.arena.array<uint8_t>(size_t(n));
-		memcpy(data, buf.data(), size_t(n));
-		q.data = {size_t(n), data};
-		size_t name_len = m.msg_namelen > offsetof(sockaddr_un, sun_path) ? m.msg_namelen - offsetof(sockaddr_un, sun_path) : 0;
+		uint8_t *data = d.c.arena.array<uint8_t>(size_t(p.len));
+		memcpy(data, buf.data(), size_t(p.len));
+		q.data = {size_t(p.len), data};
+		size_t name_len = p.from_len > offsetof(sockaddr_un, sun_path) ? p.from_len - offsetof(sockaddr_un, sun_path) : 0;
 		if (name_len && s.type == SOCK_DGRAM) {
 			q.has_sender = true;
 			uint8_t *name = d.c.arena.array<uint8_t>(name_len);
-			memcpy(name, from.sun_path, name_len);
+			memcpy(name, p.from.sun_path, name_len);
 			q.sender = {name_len, name};
 		}
 		queue.push_back(d.c.arena.make(q));
-		for (UniqueFd &fd : owned)
+		for (UniqueFd &fd : p.fds)
 			d.c.in_flight.push_back({std::move(fd), queue.back()});
-	}
-	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &old_off, sizeof(old_off)) < 0 && failure.empty())
-		failure = format("cannot put its peek offset back (%s)", strerror(errno));
+		return true;
+	});
+	if (failure.empty())
+		failure = unread;
 	if (!failure.empty())
 		d.refuse("is a unix socket that " + failure);
 	// A stream's bytes are one run, whatever the writes that made them,
@@ -508,24 +578,37 @@ private:
 		return Step::Done;
 	}
 
+	// The connections accepted through listener u: each end with its peer.
+	std::vector<std::pair<const UnixSkEntry *, const UnixSkEntry *>> accepted_through(const UnixSkEntry &u) const
+	{
+		std::vector<std::pair<const UnixSkEntry *, const UnixSkEntry *>> out;
+		for (const auto &[ino, a] : all_->entries) {
+			const UnixSkEntry *c = a->has_peer ? all_->find(a->peer) : nullptr;
+			if (a->state == TCP_ESTABLISHED && a->type == u.type && name_of(*a) == name_of(u) && c &&
+			    c->has_peer && c->peer == ino)
+				out.push_back({a, c});
+		}
+		return out;
+	}
+
 	// The listener, then the connections made through it: those accepted
 	// already first (accept() takes them in order), then those waiting.
+	// The listener itself may be in flight in another socket: it waits for
+	// the files in flight in its own connections only.
 	Step listen_with_connections(FdinfoEngine &engine, const UnixSkEntry &u)
 	{
-		for (const auto &[ino, a] : all_->entries)
-			if (!flying_ready(engine, *a)) {
-				waiting_ = format("the files in flight in what socket:[%u] had received", ino);
+		auto conns = accepted_through(u);
+		for (auto [a, c] : conns)
+			if (!flying_ready(engine, *a) || !flying_ready(engine, *c)) {
+				waiting_ = format("the files in flight in what socket:[%u] or socket:[%u] had received", a->ino,
+						  c->ino);
 				return Step::NotYet;
 			}
 		UniqueFd l(engine.park(make_socket(u).release()));
 		if (listen(l.get(), int(u.backlog)) != 0)
 			throw Error(format("cannot listen with a backlog of %u", u.backlog), errno);
 		std::string name = name_of(u);
-		for (const auto &[ino, a] : all_->entries) {
-			const UnixSkEntry *c = a->has_peer ? all_->find(a->peer) : nullptr;
-			if (a->state != TCP_ESTABLISHED || a->type != u.type || name_of(*a) != name || !c ||
-			    !c->has_peer || c->peer != ino)
-				continue;
+		for (auto [a, c] : conns) {
 			UniqueFd client(engine.park(make_socket(*c).release()));
 			connect_to(client.get(), name);
 			UniqueFd accepted(accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC));
@@ -586,6 +669,55 @@ private:
 };
 
 } // namespace
+
+uint32_t unix_socket_carrying_itself(const std::map<uint32_t, const FileEntry *> &files)
+{
+	std::map<uint32_t, const UnixSkEntry *> by_ino;
+	for (const auto &[id, f] : files)
+		if (f->unix_sk)
+			by_ino[f->unix_sk->ino] = f->unix_sk;
+	std::map<uint32_t, uint32_t> group; // inode: an inode of its group
+	std::function<uint32_t(uint32_t)> of = [&](uint32_t ino) {
+		auto it = group.try_emplace(ino, ino).first;
+		return it->second == ino ? ino : it->second = of(it->second);
+	};
+	auto join = [&](uint32_t a, uint32_t b) { group[of(a)] = of(b); };
+	for (const auto &[ino, u] : by_ino) {
+		if (u->has_peer)
+			join(ino, u->peer);
+		for (size_t i = 0; i < u->n_pending; i++)
+			join(ino, u->pending[i]);
+		if (u->state != TCP_LISTEN)
+			continue;
+		for (const auto &[other, v] : by_ino)
+			if (v->state == TCP_ESTABLISHED && v->type == u->type && name_of(*v) == name_of(*u))
+				join(ino, other);
+	}
+	std::map<uint32_t, std::set<uint32_t>> carries; // group: the groups of the sockets in flight in it
+	for (const auto &[ino, u] : by_ino)
+		for (size_t i = 0; i < u->n_queue; i++)
+			for (size_t j = 0; j < u->queue[i]->n_files; j++)
+				if (auto f = files.find(u->queue[i]->files[j]); f != files.end() && f->second->unix_sk)
+					carries[of(ino)].insert(of(f->second->unix_sk->ino));
+	std::map<uint32_t, int> state; // 1: being walked, 2: done
+	std::function<uint32_t(uint32_t)> walk = [&](uint32_t g) -> uint32_t {
+		state[g] = 1;
+		for (uint32_t next : carries[g]) {
+			if (state[next] == 1)
+				return next;
+			if (!state[next])
+				if (uint32_t found = walk(next))
+					return found;
+		}
+		state[g] = 2;
+		return 0;
+	};
+	for (const auto &[g, next] : carries)
+		if (!state[g])
+			if (uint32_t found = walk(g))
+				return found;
+	return 0;
+}
 
 std::unique_ptr<FileDesc> unix_socket_desc(const FileEntry &e, std::shared_ptr<UnixSockets> &all)
 {

@@ -19,6 +19,7 @@
 #include <compel/error.hpp>
 
 #include "ArchCore.h"
+#include "FileTypes.h"
 #include "format.h"
 
 namespace criu {
@@ -196,6 +197,26 @@ void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes
 		field("fown.signum", format("%u or fown.pid %u is out of range", f.fown->signum, f.fown->pid));
 }
 
+// The files that may be in flight with no descriptor in the tree: those
+// whose open steps need nothing of a process.
+bool may_fly_alone(const FileEntry &f)
+{
+	switch (f.type) {
+	case FILE_ENTRY__TYPE_T__REG:
+	case FILE_ENTRY__TYPE_T__PIPE:
+	case FILE_ENTRY__TYPE_T__FIFO:
+	case FILE_ENTRY__TYPE_T__EVENTFD:
+	case FILE_ENTRY__TYPE_T__SIGNALFD:
+	case FILE_ENTRY__TYPE_T__TIMERFD:
+	case FILE_ENTRY__TYPE_T__INOTIFY:
+	case FILE_ENTRY__TYPE_T__MEMFD:
+	case FILE_ENTRY__TYPE_T__UNIX_SK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 // Sockets name each other by inode: every name must be a unix socket of the
 // images, and each inode one socket.
 void check_unix_sockets(const RestoreTree &tree)
@@ -204,15 +225,28 @@ void check_unix_sockets(const RestoreTree &tree)
 	for (auto &f : tree.files)
 		if (f->unix_sk && !by_ino.emplace(f->unix_sk->ino, f->unix_sk).second)
 			bad("files.img", format("file %u: unix_sk.ino %u is also another socket's", f->id, f->unix_sk->ino));
-	std::set<uint32_t> ids;
+	std::map<uint32_t, const FileEntry *> by_id;
 	for (auto &f : tree.files)
-		ids.insert(f->id);
+		by_id[f->id] = &*f;
+	std::set<uint32_t> held; // files with a descriptor in a process of the tree
+	for (const RestoreImages &img : tree.procs)
+		for (auto &d : img.fdinfo)
+			held.insert(d->id);
 	for (const auto &[ino, u] : by_ino) {
 		for (size_t i = 0; i < u->n_queue; i++)
-			for (size_t j = 0; j < u->queue[i]->n_files; j++)
-				if (!ids.count(u->queue[i]->files[j]))
-					bad("files.img", format("unix socket %u: unix_sk.queue.files %u is no file of the images", ino,
-								u->queue[i]->files[j]));
+			for (size_t j = 0; j < u->queue[i]->n_files; j++) {
+				uint32_t id = u->queue[i]->files[j];
+				auto f = by_id.find(id);
+				if (f == by_id.end())
+					bad("files.img", format("unix socket %u: unix_sk.queue.files %u is no file of the images", ino, id));
+				if (!held.count(id) && !may_fly_alone(*f->second))
+					bad("files.img", format("unix socket %u: unix_sk.queue.files %u is %s, in flight with no "
+								"descriptor in the tree: restore cannot make it so",
+								ino, id,
+								protobuf_c_enum_descriptor_get_value(&file_entry__type_t__descriptor,
+												     f->second->type)
+									->name));
+			}
 		if (u->has_peer && !by_ino.count(u->peer))
 			bad("files.img", format("unix socket %u: unix_sk.peer %u is no unix socket of the images", ino, u->peer));
 		for (size_t i = 0; i < u->n_pending; i++)
@@ -220,6 +254,11 @@ void check_unix_sockets(const RestoreTree &tree)
 				bad("files.img",
 				    format("unix socket %u: unix_sk.pending %u is no unix socket of the images", ino, u->pending[i]));
 	}
+	if (uint32_t ino = unix_socket_carrying_itself(by_id))
+		bad("files.img", format("unix socket %u: unix_sk.queue.files carries in flight, itself or through other "
+					"sockets, a socket that restore makes with it (itself, its peer or its listener): "
+					"restore cannot make either first",
+					ino));
 }
 
 void index_files(RestoreTree &tree, std::map<uint32_t, FileEntry *> &by_id)

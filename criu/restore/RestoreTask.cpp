@@ -108,20 +108,31 @@ void place_files(const RestoreImages &img, const ImagesDir &dir, const ServiceFd
 	}
 	FdinfoEngine engine(sfd, dir);
 	FileDescFactory factory;
-	std::set<uint32_t> flying; // files only in flight in the task's unix sockets
+	// Files only in flight in the task's unix sockets, and in the sockets
+	// in flight in them.
+	std::set<uint32_t> flying;
+	std::vector<uint32_t> carriers;
 	for (auto &[id, list] : fles) {
 		std::sort(list.begin(), list.end(), [](auto *a, auto *b) { return a->fd < b->fd; });
 		const FileEntry &f = img.file(id);
 		auto r = received.files.find(id);
 		bool made_here = r == received.files.end(); // else criu made it, with what it had in flight
 		engine.add(made_here ? factory.make(f) : std::make_unique<ReceivedFile>(f, r->second), list);
-		for (size_t i = 0; made_here && f.unix_sk && i < f.unix_sk->n_queue; i++)
-			for (size_t j = 0; j < f.unix_sk->queue[i]->n_files; j++)
-				if (!fles.count(f.unix_sk->queue[i]->files[j]))
-					flying.insert(f.unix_sk->queue[i]->files[j]);
+		if (made_here)
+			carriers.push_back(id);
 	}
-	for (uint32_t id : flying)
-		engine.add(factory.make(img.file(id)), {});
+	while (!carriers.empty()) {
+		const UnixSkEntry *u = img.file(carriers.back()).unix_sk;
+		carriers.pop_back();
+		for (size_t i = 0; u && i < u->n_queue; i++)
+			for (size_t j = 0; j < u->queue[i]->n_files; j++) {
+				uint32_t id = u->queue[i]->files[j];
+				if (!fles.count(id) && flying.insert(id).second) {
+					engine.add(factory.make(img.file(id)), {});
+					carriers.push_back(id);
+				}
+			}
+	}
 	// What criu sent for another purpose only (a controlling terminal the
 	// process does not hold open) is not its.
 	for (auto &[id, fd] : received.files)

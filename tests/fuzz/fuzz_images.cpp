@@ -52,10 +52,12 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <map>
 #include <set>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 #include <compel/error.hpp>
 
@@ -259,12 +261,51 @@ void check_process(const criu::RestoreImages &img)
 	}
 }
 
+// What place_files() and the unix sockets' open steps rely on for the files
+// in flight: each is in files.img; one with no descriptor in the tree is
+// of a type made with none; a socket is made after what it carries, so it
+// carries no file that carries it again.
+void check_in_flight(const criu::RestoreTree &tree)
+{
+	std::map<uint32_t, const FileEntry *> files;
+	for (auto &f : tree.files)
+		files[f->id] = &*f;
+	std::set<uint32_t> held;
+	for (const criu::RestoreImages &img : tree.procs)
+		for (auto &d : img.fdinfo)
+			held.insert(d->id);
+	std::map<uint32_t, std::vector<uint32_t>> carries;
+	for (const auto &[id, f] : files)
+		for (size_t i = 0; f->unix_sk && i < f->unix_sk->n_queue; i++)
+			for (size_t j = 0; j < f->unix_sk->queue[i]->n_files; j++) {
+				uint32_t other = f->unix_sk->queue[i]->files[j];
+				require(files.count(other), "a file in flight that files.img lacks");
+				FileEntry__TypeT t = files[other]->type;
+				require(held.count(other) || (t != FILE_ENTRY__TYPE_T__EXTERNAL && t != FILE_ENTRY__TYPE_T__EPOLL &&
+							      t != FILE_ENTRY__TYPE_T__TTY),
+					"a file only in flight of a type restore makes with a descriptor only");
+				carries[id].push_back(other);
+			}
+	for (const auto &[start, next] : carries) {
+		std::set<uint32_t> seen;
+		std::vector<uint32_t> todo = next;
+		while (!todo.empty()) {
+			uint32_t id = todo.back();
+			todo.pop_back();
+			require(id != start, "a socket that carries itself in flight");
+			if (seen.insert(id).second && carries.count(id))
+				todo.insert(todo.end(), carries[id].begin(), carries[id].end());
+		}
+	}
+}
+
 void check_accepted(const criu::RestoreTree &tree)
 {
 	require(!tree.procs.empty() && !tree.procs.front().zombie(), "no live root");
 	for (const criu::RestoreImages &img : tree.procs)
 		if (!img.zombie())
 			check_process(img);
+	check_in_flight(tree);
 	// An inherited vma is taken from the parent's copy of the same range.
 	for (const criu::RestoreImages &img : tree.procs) {
 		for (size_t i = 0; !img.zombie() && i < img.mm->n_vmas; i++) {

@@ -7,6 +7,7 @@
  *                echo, which its master has not read, must stay there)
  *   ptyoutside   the slave of a pty whose master is elsewhere (E2E_PTY)
  *   lostctty     a session leader whose controlling pty's slave nobody holds
+ *   selfsend     a socket in flight in what its own peer has received
  * The dump must fail naming it, and the process go on as before.
  */
 #define _GNU_SOURCE
@@ -80,6 +81,22 @@ int main(int argc, char **argv)
 		if (s < 0 || unlockpt(s) || ptsname_r(s, name, sizeof(name)) || setsid() < 0 || (t = open(name, O_RDWR)) < 0)
 			e2e_fail("cannot set up: %s", strerror(errno));
 		close(t); /* the session keeps it as its terminal */
+	} else if (!strcmp(what, "selfsend")) {
+		char control[CMSG_SPACE(sizeof(int))] = {0};
+		struct iovec iov = {"s", 1};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				   .msg_controllen = sizeof(control)};
+		struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+		int pair[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair))
+			e2e_fail("socketpair: %s", strerror(errno));
+		h->cmsg_level = SOL_SOCKET;
+		h->cmsg_type = SCM_RIGHTS;
+		h->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(h), &pair[0], sizeof(int));
+		if (sendmsg(pair[0], &m, 0) != 1)
+			e2e_fail("sendmsg: %s", strerror(errno));
 	} else {
 		e2e_fail("E2E_REFUSE=%s is no case of this program", what);
 	}

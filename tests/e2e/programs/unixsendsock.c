@@ -1,7 +1,9 @@
 /*
- * A socket in flight in a unix socket (SCM_RIGHTS): not dumpable yet, so
- * the dump must fail and leave the process be, its message still queued.
+ * A UDP socket in flight in a unix socket (SCM_RIGHTS): not dumpable yet
+ * (unix sockets in flight are), so the dump must fail and leave the
+ * process be, its message still queued.
  */
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "e2e.h"
@@ -12,19 +14,19 @@ int main(int argc, char **argv)
 	struct iovec iov = {"s", 1};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
 	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-	int pair[2], other[2];
+	int pair[2], udp;
 
 	e2e_init(argc, argv);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) || socketpair(AF_UNIX, SOCK_STREAM, 0, other))
-		e2e_fail("socketpair: %s", strerror(errno));
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) || udp < 0)
+		e2e_fail("socket: %s", strerror(errno));
 	h->cmsg_level = SOL_SOCKET;
 	h->cmsg_type = SCM_RIGHTS;
 	h->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(h), &other[0], sizeof(int));
+	memcpy(CMSG_DATA(h), &udp, sizeof(int));
 	if (sendmsg(pair[0], &m, 0) != 1)
 		e2e_fail("sendmsg: %s", strerror(errno));
-	close(other[0]);
-	close(other[1]);
+	close(udp);
 	e2e_ready(argc, argv);
 	e2e_wait();
 	iov.iov_base = buf;

@@ -4,6 +4,7 @@
 // restore cannot give back.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -192,7 +193,10 @@ namespace {
 
 // The images of a one-thread process up to files.img, whose checks come
 // before those of the memory map: every file of files, fds 3, 4... in turn.
-void write_process(const ImagesDir &dir, const std::vector<FileEntry *> &files, uint32_t ctty_file = 0)
+// The first `held` files have a descriptor each (3, 4...); the others
+// none, as files only in flight in a unix socket.
+void write_process(const ImagesDir &dir, const std::vector<FileEntry *> &files, uint32_t ctty_file = 0,
+		   size_t held = SIZE_MAX)
 {
 	write_tree(dir, {kPid}, ctty_file);
 	write_core(dir, "core-4242.img", {kPid, true});
@@ -205,6 +209,8 @@ void write_process(const ImagesDir &dir, const std::vector<FileEntry *> &files, 
 	for (size_t i = 0; i < files.size(); i++) {
 		files[i]->id = uint32_t(i + 1);
 		fw.write(&files[i]->base);
+		if (i >= held)
+			continue;
 		FdinfoEntry fd = FDINFO_ENTRY__INIT;
 		fd.fd = uint32_t(i + 3), fd.id = uint32_t(i + 1);
 		dw.write(&fd.base);
@@ -310,6 +316,36 @@ TEST_CASE("restore refuses unix sockets, terminals and locks it cannot give back
 	ua.n_queue = 1, ua.queue = queue;
 	write_process(dir, {&a, &b});
 	CHECK_THAT(refusal(dir), Catch::Contains("files.img: unix socket 10: unix_sk.queue.files 99 is no file of the images"));
+	ua.n_queue = 0;
+
+	// In flight only (no descriptor): what restore can make so, and no
+	// socket carrying, further down, one that is made with it.
+	FileEntry c = FILE_ENTRY__INIT, e = FILE_ENTRY__INIT;
+	UnixSkEntry uc = UNIX_SK_ENTRY__INIT;
+	EpollEntry ep = EPOLL_ENTRY__INIT;
+	c.type = FILE_ENTRY__TYPE_T__UNIX_SK, c.unix_sk = &uc;
+	uc.ino = 12, uc.type = SOCK_STREAM, uc.state = TCP_CLOSE;
+	e.type = FILE_ENTRY__TYPE_T__EPOLL, e.epoll = &ep;
+	ua.n_queue = 1, in_flight[0] = 3;
+	write_process(dir, {&a, &b, &c, &e}, 0, 2);
+	CHECK_THAT(refusal(dir), !Catch::Contains("unix socket"));
+	UnixQueuedEntry deeper = UNIX_QUEUED_ENTRY__INIT, *deep_queue[] = {&deeper};
+	uint32_t epoll_id[] = {4};
+	deeper.n_files = 1, deeper.files = epoll_id;
+	uc.n_queue = 1, uc.queue = deep_queue;
+	write_process(dir, {&a, &b, &c, &e}, 0, 2);
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: unix socket 12: unix_sk.queue.files 4 is EPOLL, in flight "
+						 "with no descriptor in the tree: restore cannot make it so"));
+	write_process(dir, {&a, &b, &c, &e}, 0, 4);
+	CHECK_THAT(refusal(dir), !Catch::Contains("unix socket"));
+	epoll_id[0] = 2; // b, the peer of a, which carries c
+	write_process(dir, {&a, &b, &c, &e}, 0, 2);
+	CHECK_THAT(refusal(dir), Catch::Contains("unix_sk.queue.files carries in flight, itself or through other "
+						 "sockets, a socket that restore makes with it"));
+	in_flight[0] = 1; // a, in flight in what it had received itself
+	uc.n_queue = 0;
+	write_process(dir, {&a, &b, &c, &e}, 0, 2);
+	CHECK_THAT(refusal(dir), Catch::Contains("a socket that restore makes with it"));
 	ua.n_queue = 0;
 
 	FileEntry tty = FILE_ENTRY__INIT;
