@@ -443,11 +443,14 @@ bool flying_ready(const FdinfoEngine &engine, const UnixSkEntry &u)
 
 // What `to` had received goes back in, sent through `via`, with the
 // descriptors that came along; to_name is where datagrams go when via is
-// not connected to it.
-void put_back(const FdinfoEngine &engine, int via, const UnixSkEntry &to, const std::string &to_name)
+// not connected to it.  With unnamed_via, the datagrams that came from a
+// socket without a name go through that one.
+void put_back(const FdinfoEngine &engine, int via, const UnixSkEntry &to, const std::string &to_name,
+	      int unnamed_via = -1)
 {
 	for (size_t i = 0; i < to.n_queue; i++) {
 		const UnixQueuedEntry &q = *to.queue[i];
+		int from = unnamed_via >= 0 && !q.has_sender ? unnamed_via : via;
 		socklen_t len = 0;
 		sockaddr_un a = {};
 		if (!to_name.empty())
@@ -466,7 +469,7 @@ void put_back(const FdinfoEngine &engine, int via, const UnixSkEntry &to, const 
 			m.msg_iovlen = 1;
 			if (!done)
 				attach_fds(m, control, fds);
-			ssize_t n = sendmsg(via, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+			ssize_t n = sendmsg(from, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n < 0)
 				throw Error(format("cannot put back the %zu bytes socket:[%u] had received", q.data.len, to.ino),
 					    errno);
@@ -525,6 +528,8 @@ public:
 				waiting_ = format("the listener socket:[%u], which connects it", l->ino);
 				return Step::NotYet;
 			}
+			if (u.type == SOCK_DGRAM && (u.has_name || peer->has_name))
+				return named_pair(engine, u, *peer);
 			return pair(engine, u, peer);
 		}
 		if (u.type != SOCK_DGRAM && u.state == TCP_ESTABLISHED && !peer) {
@@ -574,6 +579,32 @@ private:
 			other.reset();
 			finish_socket(mine.get(), u);
 		}
+		engine.hand_out(*this, mine.release());
+		return Step::Done;
+	}
+
+	// Datagram sockets with names, connected to each other: each bound
+	// again, given back what it had received from the other through the
+	// other (so that it comes from the other's name) and what came from
+	// sockets without a name through one, then connected.
+	Step named_pair(FdinfoEngine &engine, const UnixSkEntry &u, const UnixSkEntry &peer)
+	{
+		UniqueFd mine(engine.park(make_socket(u).release())), other(engine.park(make_socket(peer).release()));
+		UniqueFd unnamed(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+		if (!unnamed)
+			throw Error("cannot make a unix socket", errno);
+		for (int via : {other.get(), unnamed.get()})
+			make_room(via, u);
+		for (int via : {mine.get(), unnamed.get()})
+			make_room(via, peer);
+		put_back(engine, other.get(), u, name_of(u), unnamed.get());
+		put_back(engine, mine.get(), peer, name_of(peer), unnamed.get());
+		unnamed.reset(); // before a descriptor is handed out onto its number
+		connect_to(mine.get(), name_of(peer));
+		connect_to(other.get(), name_of(u));
+		finish_socket(mine.get(), u);
+		finish_socket(other.get(), peer);
+		all_->made[peer.ino] = std::move(other);
 		engine.hand_out(*this, mine.release());
 		return Step::Done;
 	}

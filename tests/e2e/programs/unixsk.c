@@ -2,8 +2,11 @@
  * Unix sockets: socketpairs of the three types with data queued both ways
  * and a shutdown; a listener on a path with a connection it accepted and
  * two that wait for accept(); a listener on an abstract name; a datagram
- * socket with datagrams queued and a client connected to it one way; a
- * connection whose other end has closed; buffer sizes and SO_PASSCRED.
+ * socket with datagrams queued and a client connected to it one way; two
+ * datagram sockets with names connected to each other, with datagrams
+ * queued from each other (which keep their sender's name) and from a
+ * socket without a name; a connection whose other end has closed; buffer
+ * sizes and SO_PASSCRED.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -95,9 +98,9 @@ static int get_int(int sk, int opt)
 
 int main(int argc, char **argv)
 {
-	int st[2], sp[2], dg[2], gone[2], c1, c2, c3, a1, dsrv, dcli, anon, anon_client;
-	char dir[] = "/tmp/e2e-unixsk.XXXXXX", path[128], abstract[64], dname[64];
-	size_t alen, dlen;
+	int st[2], sp[2], dg[2], gone[2], c1, c2, c3, a1, dsrv, dcli, anon, anon_client, ds, dt;
+	char dir[] = "/tmp/e2e-unixsk.XXXXXX", path[128], abstract[64], dname[64], sname[64], tname[64];
+	size_t alen, dlen, slen, tlen;
 	char scratch;
 
 	e2e_init(argc, argv);
@@ -108,6 +111,10 @@ int main(int argc, char **argv)
 	abstract[0] = 0;
 	dlen = 1 + (size_t)snprintf(dname + 1, sizeof(dname) - 1, "e2e-unixsk-dgram-%d", (int)getpid());
 	dname[0] = 0;
+	slen = 1 + (size_t)snprintf(sname + 1, sizeof(sname) - 1, "e2e-unixsk-s-%d", (int)getpid());
+	sname[0] = 0;
+	tlen = 1 + (size_t)snprintf(tname + 1, sizeof(tname) - 1, "e2e-unixsk-t-%d", (int)getpid());
+	tname[0] = 0;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, st) || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) ||
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, dg) || socketpair(AF_UNIX, SOCK_STREAM, 0, gone))
@@ -160,6 +167,22 @@ int main(int argc, char **argv)
 	}
 	dcli = socket(AF_UNIX, SOCK_DGRAM, 0);
 	connect_to(dcli, dname, dlen);
+
+	ds = make(SOCK_DGRAM, sname, slen);
+	dt = make(SOCK_DGRAM, tname, tlen);
+	{
+		int sender = socket(AF_UNIX, SOCK_DGRAM, 0);
+		struct sockaddr_un a;
+		socklen_t l = address(&a, sname, slen);
+
+		if (sendto(sender, "anon", 4, 0, (struct sockaddr *)&a, l) != 4)
+			e2e_fail("sendto: %s", strerror(errno));
+		close(sender);
+	}
+	connect_to(ds, tname, tlen);
+	connect_to(dt, sname, slen);
+	put(dt, "from-t");
+	put(ds, "from-s");
 
 	e2e_ready(argc, argv);
 	e2e_wait();
@@ -222,6 +245,24 @@ int main(int argc, char **argv)
 	expect_name(dcli, 1, dname, dlen, "the datagram client's peer");
 	put(dcli, "q333");
 	expect(dsrv, "q333", "datagram server, after the restore");
+
+	expect(ds, "anon", "named datagram pair, from a socket without a name");
+	{
+		struct sockaddr_un from;
+		socklen_t flen = sizeof(from);
+		char buf[16] = "";
+
+		if (recvfrom(ds, buf, sizeof(buf) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &flen) != 6 ||
+		    strcmp(buf, "from-t") || flen != offsetof(struct sockaddr_un, sun_path) + tlen ||
+		    memcmp(from.sun_path, tname, tlen))
+			e2e_fail("named datagram pair: \"%s\" from a sender of %u bytes, not \"from-t\" from its peer", buf,
+				 flen);
+	}
+	expect(dt, "from-s", "named datagram pair, the other way");
+	expect_name(ds, 0, sname, slen, "a named datagram socket");
+	expect_name(ds, 1, tname, tlen, "its peer");
+	put(dt, "again");
+	expect(ds, "again", "named datagram pair after the restore");
 
 	unlink(path);
 	rmdir(dir);
