@@ -247,18 +247,28 @@ void save_queue(DumpedFd &d, const proc::UnixSocket &s, UnixSkEntry &u)
 }
 
 // Who could have sent each queued datagram, as restore can send it again:
-// the peer of a pair connected both ways, or anybody without a name to a
-// socket with one.  (What a stream or seqpacket socket has received came
+// anybody without a name to a socket with one, a socket of the tree (from
+// which restore sends it again), or a socket that is gone (restore binds
+// one to its name for the time it takes); not one outside the tree, which
+// holds the name.  (What a stream or seqpacket socket has received came
 // from the other end of its connection.)
 void check_senders(DumpedFd &d, const proc::UnixSocket &s, const proc::UnixSocket *peer, const UnixSkEntry &u)
 {
+	bool paired = peer && peer->peer == s.ino; // a socketpair: what it has came from its peer
 	for (size_t i = 0; i < u.n_queue; i++) {
 		const UnixQueuedEntry &q = *u.queue[i];
 		std::string sender(q.has_sender ? reinterpret_cast<const char *>(q.sender.data) : "", q.sender.len);
-		bool from_peer = peer && peer->peer == s.ino && peer->name == sender;
-		if (!from_peer && !(sender.empty() && !s.name.empty()))
-			d.refuse(format("is a unix socket with a datagram from %s queued: restoring it is not supported yet",
-					printable(sender).c_str()));
+		if (sender.empty()) {
+			if (s.name.empty() && !paired)
+				d.refuse("is a unix socket without a name with a datagram from a socket without a name queued: "
+					 "restoring it is not supported yet");
+			continue;
+		}
+		for (const auto &[ino, k] : *d.c.unix_sockets)
+			if (k.name == sender && k.type == SOCK_DGRAM && !in_tree(d.c, ino))
+				d.refuse(format("is a unix socket with a datagram queued from %s, a socket outside the dumped "
+						"tree: not supported yet",
+						printable(sender).c_str()));
 	}
 }
 
@@ -352,6 +362,9 @@ struct UnixSockets {
 	std::map<uint32_t, const UnixSkEntry *> entries;
 	std::map<uint32_t, const FileDesc *> descs;
 	std::map<uint32_t, UniqueFd> made;
+	// Datagram sockets bound but not handed out yet (waiting to connect):
+	// their parked descriptors, to send from.
+	std::map<uint32_t, int> bound;
 
 	const UnixSkEntry *find(uint32_t ino) const
 	{
@@ -378,18 +391,20 @@ sockaddr_un address(const std::string &name, socklen_t &len)
 // A new socket of u's type, bound to u's name.  A path still there from
 // the dumped socket is the same socket file: it goes, and bind() makes it
 // again.
-UniqueFd make_socket(const UnixSkEntry &u)
+// A new socket of type, bound to name (if any).  replace: a socket file
+// at that path goes first (one still there from the dumped socket is the
+// same socket file, which bind() makes again).
+UniqueFd bound_socket(uint32_t type, const std::string &name, bool replace)
 {
-	UniqueFd sk(socket(AF_UNIX, int(u.type) | SOCK_CLOEXEC, 0));
+	UniqueFd sk(socket(AF_UNIX, int(type) | SOCK_CLOEXEC, 0));
 	if (!sk)
 		throw Error("cannot make a unix socket", errno);
-	std::string name = name_of(u);
 	if (name.empty())
 		return sk;
 	socklen_t len;
 	sockaddr_un a = address(name, len);
 	struct stat st;
-	if (name[0] != '\0' && lstat(name.c_str(), &st) == 0) {
+	if (replace && name[0] != '\0' && lstat(name.c_str(), &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			throw Error(format("cannot bind to %s: it is a file, not a socket", name.c_str()), EADDRINUSE);
 		if (unlink(name.c_str()) != 0)
@@ -399,6 +414,9 @@ UniqueFd make_socket(const UnixSkEntry &u)
 		throw Error(format("cannot bind to %s", printable(name).c_str()), errno);
 	return sk;
 }
+
+// A new socket of u's type, bound to u's name.
+UniqueFd make_socket(const UnixSkEntry &u) { return bound_socket(u.type, name_of(u), true); }
 
 void connect_to(int sk, const std::string &name)
 {
@@ -441,16 +459,20 @@ bool flying_ready(const FdinfoEngine &engine, const UnixSkEntry &u)
 	return true;
 }
 
-// What `to` had received goes back in, sent through `via`, with the
-// descriptors that came along; to_name is where datagrams go when via is
-// not connected to it.  With unnamed_via, the datagrams that came from a
-// socket without a name go through that one.
-void put_back(const FdinfoEngine &engine, int via, const UnixSkEntry &to, const std::string &to_name,
-	      int unnamed_via = -1)
+std::string sender_of(const UnixQueuedEntry &q)
+{
+	return q.has_sender ? std::string(reinterpret_cast<const char *>(q.sender.data), q.sender.len) : "";
+}
+
+// What `to` had received goes back in, each message sent through via(it),
+// with the descriptors that came along; to_name is where datagrams go
+// when the sender is not connected to it.
+void put_back(const FdinfoEngine &engine, const std::function<int(const UnixQueuedEntry &)> &via,
+	      const UnixSkEntry &to, const std::string &to_name)
 {
 	for (size_t i = 0; i < to.n_queue; i++) {
 		const UnixQueuedEntry &q = *to.queue[i];
-		int from = unnamed_via >= 0 && !q.has_sender ? unnamed_via : via;
+		int from = via(q);
 		socklen_t len = 0;
 		sockaddr_un a = {};
 		if (!to_name.empty())
@@ -476,6 +498,11 @@ void put_back(const FdinfoEngine &engine, int via, const UnixSkEntry &to, const 
 			done += size_t(n);
 		} while (done < q.data.len);
 	}
+}
+
+void put_back(const FdinfoEngine &engine, int via, const UnixSkEntry &to, const std::string &to_name)
+{
+	put_back(engine, [via](const UnixQueuedEntry &) { return via; }, to, to_name);
 }
 
 // What is set once the queues are back: the buffers, SO_PASSCRED, shutdown
@@ -584,22 +611,23 @@ private:
 	}
 
 	// Datagram sockets with names, connected to each other: each bound
-	// again, given back what it had received from the other through the
-	// other (so that it comes from the other's name) and what came from
-	// sockets without a name through one, then connected.
+	// again, given back what it had received (what came from the other
+	// through the other, so that it comes from the other's name), then
+	// connected.
 	Step named_pair(FdinfoEngine &engine, const UnixSkEntry &u, const UnixSkEntry &peer)
 	{
+		for (const UnixSkEntry *x : {&u, &peer})
+			for (size_t i = 0; i < x->n_queue; i++) {
+				std::string from = sender_of(*x->queue[i]);
+				const UnixSkEntry *t = from.empty() ? nullptr : named(from, *x);
+				if (t && t != &u && t != &peer && bound_fd(t->ino) < 0) {
+					waiting_ = format("socket:[%u] to be bound, to send again what it had sent", t->ino);
+					return Step::NotYet;
+				}
+			}
 		UniqueFd mine(engine.park(make_socket(u).release())), other(engine.park(make_socket(peer).release()));
-		UniqueFd unnamed(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-		if (!unnamed)
-			throw Error("cannot make a unix socket", errno);
-		for (int via : {other.get(), unnamed.get()})
-			make_room(via, u);
-		for (int via : {mine.get(), unnamed.get()})
-			make_room(via, peer);
-		put_back(engine, other.get(), u, name_of(u), unnamed.get());
-		put_back(engine, mine.get(), peer, name_of(peer), unnamed.get());
-		unnamed.reset(); // before a descriptor is handed out onto its number
+		put_back_received(engine, u, {{name_of(peer), other.get()}});
+		put_back_received(engine, peer, {{name_of(u), mine.get()}});
 		connect_to(mine.get(), name_of(peer));
 		connect_to(other.get(), name_of(u));
 		finish_socket(mine.get(), u);
@@ -664,38 +692,124 @@ private:
 		return Step::Done;
 	}
 
-	// Bound or not, connected one way or not: datagrams from sockets
-	// without a name go back in before it connects (a connected datagram
-	// socket takes datagrams from its peer only).
+	// The descriptor of socket ino once it is bound (by its own open step,
+	// waiting to connect, or done), or -1.
+	int bound_fd(uint32_t ino) const
+	{
+		if (auto b = all_->bound.find(ino); b != all_->bound.end())
+			return b->second;
+		auto d = all_->descs.find(ino);
+		return d != all_->descs.end() && d->second->done ? d->second->fd : -1;
+	}
+
+	// The datagram socket of the images bound to name, other than u.
+	const UnixSkEntry *named(const std::string &name, const UnixSkEntry &u) const
+	{
+		for (const auto &[ino, e] : all_->entries)
+			if (ino != u.ino && e->type == SOCK_DGRAM && name_of(*e) == name)
+				return e;
+		return nullptr;
+	}
+
+	// What u had received goes back in its order, each datagram from where
+	// it came: a socket of senders (by name), a socket without a name, the
+	// socket of the images bound to the sender's name, or, that one gone,
+	// a socket criu binds to the name for the time it takes.  NotYet until
+	// those sockets are bound.
+	Step put_back_received(FdinfoEngine &engine, const UnixSkEntry &u, std::map<std::string, int> senders = {})
+	{
+		std::vector<UniqueFd> own;
+		std::vector<std::string> paths; // bound here: their socket files go after
+		std::vector<std::pair<std::string, std::string>> aside; // socket files moved out of the way, and back
+		auto undo = [&] {
+			bool ok = true;
+			for (const std::string &path : paths)
+				ok &= unlink(path.c_str()) == 0;
+			for (const auto &[path, moved] : aside)
+				ok &= rename(moved.c_str(), path.c_str()) == 0;
+			return ok;
+		};
+		for (size_t i = 0; i < u.n_queue; i++) {
+			std::string from = sender_of(*u.queue[i]);
+			if (senders.count(from))
+				continue;
+			if (const UnixSkEntry *t = from.empty() ? nullptr : named(from, u)) {
+				senders[from] = bound_fd(t->ino);
+				if (senders[from] < 0) {
+					waiting_ = format("socket:[%u] to be bound, to send again what it had sent", t->ino);
+					return Step::NotYet;
+				}
+				continue;
+			}
+			// The socket file a closed sender left: moved aside meanwhile.
+			struct stat st;
+			bool path = !from.empty() && from[0] != '\0';
+			if (path && lstat(from.c_str(), &st) == 0) {
+				std::string moved = format("%s.criu-%d", from.c_str(), getpid());
+				if (!S_ISSOCK(st.st_mode) || rename(from.c_str(), moved.c_str()) != 0) {
+					undo();
+					throw Error(format("cannot bind to %s, to send again what came from it: it is taken",
+							   from.c_str()),
+						    S_ISSOCK(st.st_mode) ? errno : EADDRINUSE);
+				}
+				aside.push_back({from, moved});
+			}
+			try {
+				own.push_back(bound_socket(u.type, from, false));
+			} catch (const Error &) {
+				undo();
+				throw;
+			}
+			senders[from] = own.back().get();
+			if (path)
+				paths.push_back(from);
+		}
+		try {
+			for (auto &[from, sk] : senders)
+				make_room(sk, u);
+			put_back(engine, [&senders](const UnixQueuedEntry &q) { return senders[sender_of(q)]; }, u, name_of(u));
+		} catch (const Error &) {
+			undo();
+			throw;
+		}
+		// The names bound here are let go, the files moved aside are back.
+		if (!undo())
+			throw Error(format("cannot put back the socket files of the senders of socket:[%u]", u.ino), errno);
+		return Step::Done;
+	}
+
+	// Bound or not, connected one way or not: what it had received goes
+	// back in before it connects (a connected datagram socket takes
+	// datagrams from its peer only).
 	Step datagram_or_unconnected(FdinfoEngine &engine, const UnixSkEntry &u, const UnixSkEntry *peer)
 	{
 		if (!made_) {
 			made_.reset(engine.park(make_socket(u).release()));
-			if (u.n_queue) {
-				UniqueFd sender(socket(AF_UNIX, int(u.type) | SOCK_CLOEXEC, 0));
-				if (!sender)
-					throw Error("cannot make a unix socket", errno);
-				make_room(sender.get(), u);
-				put_back(engine, sender.get(), u, name_of(u));
-			}
+			all_->bound[u.ino] = made_.get();
+		}
+		if (!queue_back_) {
+			if (put_back_received(engine, u) == Step::NotYet)
+				return Step::NotYet;
+			queue_back_ = true;
 		}
 		if (u.has_peer) {
-			auto d = all_->descs.find(u.peer);
-			if (!peer || d == all_->descs.end())
+			if (!peer || !all_->descs.count(u.peer))
 				throw Error(format("it is connected to socket:[%u], which is not in the images", u.peer), ENOENT);
-			if (!d->second->done) {
+			if (bound_fd(u.peer) < 0) {
 				waiting_ = format("socket:[%u] to be bound, to connect to it", u.peer);
 				return Step::NotYet;
 			}
 			connect_to(made_.get(), name_of(*peer));
 		}
 		finish_socket(made_.get(), u);
+		all_->bound.erase(u.ino);
 		engine.hand_out(*this, made_.release());
 		return Step::Done;
 	}
 
 	std::shared_ptr<UnixSockets> all_;
 	UniqueFd made_;
+	bool queue_back_ = false;
 	std::string waiting_;
 };
 

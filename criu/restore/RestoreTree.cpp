@@ -344,8 +344,9 @@ bool outside_group(const RestoreTree &tree, bool shell_job, const PstreeEntry &p
 
 // Files that must be made by one engine, by file id: the ends of a pipe,
 // the descriptors of a memfd or of a pty, unix sockets connected to each
-// other (directly, or through a listener), and a socket with the files in
-// flight in what it had received.
+// other (directly, or through a listener), a socket with the files in
+// flight in what it had received, and with the sockets that sent it the
+// datagrams it had received.
 class FileGroups {
 public:
 	explicit FileGroups(const std::map<uint32_t, FileEntry *> &files)
@@ -372,10 +373,17 @@ public:
 			for (size_t i = 0; i < u->n_pending; i++)
 				if (sockets.count(u->pending[i]))
 					join(id, sockets[u->pending[i]]);
-			for (size_t i = 0; i < u->n_queue; i++)
+			for (size_t i = 0; i < u->n_queue; i++) {
 				for (size_t j = 0; j < u->queue[i]->n_files; j++)
 					if (parent_.count(u->queue[i]->files[j]))
 						join(id, u->queue[i]->files[j]);
+				// A datagram goes back from the socket that sent it.
+				const UnixQueuedEntry &q = *u->queue[i];
+				for (const auto &[other, g] : files)
+					if (q.has_sender && g->unix_sk && g->unix_sk->type == SOCK_DGRAM && g->unix_sk->has_name &&
+					    g->unix_sk->name.len == q.sender.len && !memcmp(g->unix_sk->name.data, q.sender.data, q.sender.len))
+						join(id, other);
+			}
 			// Connections accepted through a listener have its name.
 			if (u->state != TCP_LISTEN || !u->has_name)
 				continue;

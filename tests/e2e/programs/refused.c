@@ -1,7 +1,7 @@
 /*
  * What criu refuses to dump yet, one case per run, chosen by E2E_REFUSE:
  *   relsock      a unix socket bound to a relative path
- *   namedsender  a datagram queued from a named socket that is not the peer
+ *   namedsender  a datagram queued from a named socket outside the tree
  *   ptyunread    a pty holding a line nobody has read (its slave never opened)
  *   ptytyped     a line typed into a pty that its slave has not read (the
  *                echo, which its master has not read, must stay there)
@@ -46,13 +46,28 @@ int main(int argc, char **argv)
 		if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)))
 			e2e_fail("bind: %s", strerror(errno));
 	} else if (!strcmp(what, "namedsender")) {
+		int hold[2];
+		char c;
+
 		alen = abstract(&a, "a");
 		blen = abstract(&b, "b");
 		s = socket(AF_UNIX, SOCK_DGRAM, 0);
 		t = socket(AF_UNIX, SOCK_DGRAM, 0);
 		if (bind(s, (struct sockaddr *)&a, alen) || bind(t, (struct sockaddr *)&b, blen) ||
-		    sendto(t, "x", 1, 0, (struct sockaddr *)&a, alen) != 1)
+		    sendto(t, "x", 1, 0, (struct sockaddr *)&a, alen) != 1 || pipe(hold))
 			e2e_fail("cannot set up: %s", strerror(errno));
+		/* The sender goes to a process outside the tree, which holds its
+		 * name until this one ends. */
+		if (fork() == 0) {
+			if (fork() == 0) {
+				close(hold[1]);
+				_exit(read(hold[0], &c, 1) < 0);
+			}
+			_exit(0);
+		}
+		wait(NULL);
+		close(t);
+		close(hold[0]);
 	} else if (!strcmp(what, "ptyunread")) {
 		s = posix_openpt(O_RDWR | O_NOCTTY);
 		if (s < 0 || unlockpt(s) || write(s, "unread\n", 7) != 7)

@@ -5,8 +5,10 @@
  * socket with datagrams queued and a client connected to it one way; two
  * datagram sockets with names connected to each other, with datagrams
  * queued from each other (which keep their sender's name) and from a
- * socket without a name; a connection whose other end has closed; buffer
- * sizes and SO_PASSCRED.
+ * socket without a name; a datagram socket with datagrams from named
+ * senders: one still open, one closed (an abstract name), one closed whose
+ * socket file stays; a connection whose other end has closed; buffer sizes
+ * and SO_PASSCRED.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -98,9 +100,11 @@ static int get_int(int sk, int opt)
 
 int main(int argc, char **argv)
 {
-	int st[2], sp[2], dg[2], gone[2], c1, c2, c3, a1, dsrv, dcli, anon, anon_client, ds, dt;
+	int st[2], sp[2], dg[2], gone[2], c1, c2, c3, a1, dsrv, dcli, anon, anon_client, ds, dt, inbox, live;
 	char dir[] = "/tmp/e2e-unixsk.XXXXXX", path[128], abstract[64], dname[64], sname[64], tname[64];
-	size_t alen, dlen, slen, tlen;
+	char iname[64], lname[64], gname[64], fname[160];
+	size_t alen, dlen, slen, tlen, ilen, llen, glen;
+	struct stat left;
 	char scratch;
 
 	e2e_init(argc, argv);
@@ -115,6 +119,12 @@ int main(int argc, char **argv)
 	sname[0] = 0;
 	tlen = 1 + (size_t)snprintf(tname + 1, sizeof(tname) - 1, "e2e-unixsk-t-%d", (int)getpid());
 	tname[0] = 0;
+	ilen = 1 + (size_t)snprintf(iname + 1, sizeof(iname) - 1, "e2e-unixsk-inbox-%d", (int)getpid());
+	iname[0] = 0;
+	llen = 1 + (size_t)snprintf(lname + 1, sizeof(lname) - 1, "e2e-unixsk-live-%d", (int)getpid());
+	lname[0] = 0;
+	glen = 1 + (size_t)snprintf(gname + 1, sizeof(gname) - 1, "e2e-unixsk-gone-%d", (int)getpid());
+	gname[0] = 0;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, st) || socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) ||
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, dg) || socketpair(AF_UNIX, SOCK_STREAM, 0, gone))
@@ -178,6 +188,31 @@ int main(int argc, char **argv)
 		if (sendto(sender, "anon", 4, 0, (struct sockaddr *)&a, l) != 4)
 			e2e_fail("sendto: %s", strerror(errno));
 		close(sender);
+	}
+	inbox = make(SOCK_DGRAM, iname, ilen);
+	live = make(SOCK_DGRAM, lname, llen);
+	snprintf(fname, sizeof(fname), "%s/closed-sender", dir);
+	{
+		int gone_sender = make(SOCK_DGRAM, gname, glen), file_sender = make(SOCK_DGRAM, fname, strlen(fname));
+		struct sockaddr_un a;
+		socklen_t l = address(&a, iname, ilen);
+
+		if (sendto(live, "from-live", 9, 0, (struct sockaddr *)&a, l) != 9 ||
+		    sendto(gone_sender, "from-gone", 9, 0, (struct sockaddr *)&a, l) != 9 ||
+		    sendto(file_sender, "from-file", 9, 0, (struct sockaddr *)&a, l) != 9 ||
+		    sendto(live, "live-again", 10, 0, (struct sockaddr *)&a, l) != 10)
+			e2e_fail("sendto: %s", strerror(errno));
+		close(gone_sender);
+		close(file_sender); /* its socket file stays */
+	}
+	if (stat(fname, &left))
+		e2e_fail("the closed sender's socket file: %s", strerror(errno));
+	{
+		struct sockaddr_un a;
+		socklen_t l = address(&a, sname, slen);
+
+		if (sendto(live, "live-to-s", 9, 0, (struct sockaddr *)&a, l) != 9)
+			e2e_fail("sendto: %s", strerror(errno));
 	}
 	connect_to(ds, tname, tlen);
 	connect_to(dt, sname, slen);
@@ -252,11 +287,46 @@ int main(int argc, char **argv)
 		socklen_t flen = sizeof(from);
 		char buf[16] = "";
 
+		if (recvfrom(ds, buf, sizeof(buf) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &flen) != 9 ||
+		    strcmp(buf, "live-to-s") || flen != offsetof(struct sockaddr_un, sun_path) + llen ||
+		    memcmp(from.sun_path, lname, llen))
+			e2e_fail("named datagram pair: \"%s\", not \"live-to-s\" from the other named sender", buf);
+	}
+	{
+		struct sockaddr_un from;
+		socklen_t flen = sizeof(from);
+		char buf[16] = "";
+
 		if (recvfrom(ds, buf, sizeof(buf) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &flen) != 6 ||
 		    strcmp(buf, "from-t") || flen != offsetof(struct sockaddr_un, sun_path) + tlen ||
 		    memcmp(from.sun_path, tname, tlen))
 			e2e_fail("named datagram pair: \"%s\" from a sender of %u bytes, not \"from-t\" from its peer", buf,
 				 flen);
+	}
+	{
+		const char *want[] = {"from-live", "from-gone", "from-file", "live-again"};
+		const char *name[] = {lname, gname, fname, lname};
+		size_t len[] = {llen, glen, strlen(fname), llen};
+		struct stat now;
+
+		for (int i = 0; i < 4; i++) {
+			struct sockaddr_un from;
+			socklen_t flen = sizeof(from);
+			char buf[16] = "";
+			ssize_t n = recvfrom(inbox, buf, sizeof(buf) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+			size_t got = flen - offsetof(struct sockaddr_un, sun_path);
+
+			if (n < 0 || strcmp(buf, want[i]))
+				e2e_fail("datagram %d from a named sender: \"%s\", not \"%s\"", i, buf, want[i]);
+			if (name[i][0])
+				got = strnlen(from.sun_path, got);
+			if (got != len[i] || memcmp(from.sun_path, name[i], len[i]))
+				e2e_fail("datagram %d came from %.*s, not %s", i, (int)got, from.sun_path + !from.sun_path[0],
+					 name[i] + !name[i][0]);
+		}
+		expect_name(live, 0, lname, llen, "the named sender still open");
+		if (stat(fname, &now) || now.st_ino != left.st_ino)
+			e2e_fail("the closed sender's socket file is not the one it left");
 	}
 	expect(dt, "from-s", "named datagram pair, the other way");
 	expect_name(ds, 0, sname, slen, "a named datagram socket");
