@@ -112,7 +112,7 @@ TEST_CASE("smaps: a file mapping has its path, offset and inode", "[criu][proc]"
 	munmap(p, 4096);
 }
 
-TEST_CASE("fdinfo: position and flags; the fd list", "[criu][proc]")
+TEST_CASE("fdinfo: position and flags, and the fd list", "[criu][proc]")
 {
 	TempDir d;
 	int fd = open(d.file("f", "0123456789").c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
