@@ -1,7 +1,9 @@
-// epoll: the descriptors it watches, with their events and data.  A target
-// is added once its own file is restored.
+// epoll: the files it watches, with their events and data.  A target is
+// added once its own file is restored, with the number it was added with.
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
+#include <thread>
 #include <unistd.h>
 #include <linux/kcmp.h>
 
@@ -63,31 +65,61 @@ public:
 			engine.hand_out(*this, ep);
 			added_.assign(e.n_targets, false);
 		}
-		waiting_ = -1;
+		waiting_.clear();
 		for (size_t i = 0; i < e.n_targets; i++) {
 			const EpollTargetEntry &t = *e.targets[i];
 			if (added_[i])
 				continue;
-			FileDesc *target = engine.file_at(int(t.fd));
+			FileDesc *target = t.has_file_id ? engine.file_by_id(t.file_id) : engine.file_at(int(t.fd));
+			if (!target && t.has_file_id)
+				throw Error(format("it watches file %u, which is not restored with it", t.file_id), EINVAL);
 			if (!target)
 				throw Error(format("it watches fd %u, which the process does not have", t.fd), EINVAL);
 			if (!target->done) {
-				waiting_ = int(t.fd);
+				waiting_ = t.has_file_id ? format("file %u to be restored", t.file_id)
+							 : format("fd %u to be restored", t.fd);
 				continue;
 			}
-			epoll_event ev = {t.events, {.u64 = t.data}};
-			if (epoll_ctl(fd, EPOLL_CTL_ADD, int(t.fd), &ev) != 0)
-				throw Error(format("cannot watch fd %u for events %x", t.fd, t.events), errno);
+			add(engine, *target, t);
 			added_[i] = true;
 		}
-		return waiting_ < 0 ? Step::Done : Step::NotYet;
+		return waiting_.empty() ? Step::Done : Step::NotYet;
 	}
 
-	std::string waits_for() const override { return format("fd %d to be restored", waiting_); }
+	std::string waits_for() const override { return waiting_; }
 
 private:
+	// The kernel keys the target by its file and the number it was added
+	// with, which later EPOLL_CTL_MOD and DEL name.  Where the target is on
+	// that number (its process's engine), it is added from there; else (criu
+	// making the epoll for several processes, whose numbers are not criu's)
+	// a thread puts it on that number in its own copy of the descriptor
+	// table, and adds it from there.
+	void add(const FdinfoEngine &engine, const FileDesc &target, const EpollTargetEntry &t) const
+	{
+		epoll_event ev = {t.events, {.u64 = t.data}};
+		int tfd = int(t.fd), err = 0;
+		if (engine.file_at(tfd) == &target) {
+			if (epoll_ctl(fd, EPOLL_CTL_ADD, tfd, &ev) != 0)
+				err = errno;
+		} else {
+			std::thread([&] {
+				int ep = fd;
+				if (unshare(CLONE_FILES) != 0 || (ep == tfd && (ep = dup(fd)) < 0) ||
+				    (target.fd != tfd && dup2(target.fd, tfd) < 0) ||
+				    epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) != 0)
+					err = errno;
+			}).join();
+		}
+		if (err)
+			throw Error(t.has_file_id
+					    ? format("cannot watch file %u as fd %u for events %x", t.file_id, t.fd, t.events)
+					    : format("cannot watch fd %u for events %x", t.fd, t.events),
+				    err);
+	}
+
 	std::vector<bool> added_;
-	int waiting_ = -1;
+	std::string waiting_;
 };
 
 } // namespace
