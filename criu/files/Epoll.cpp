@@ -1,5 +1,7 @@
 // epoll: the files it watches, with their events and data.  A target is
 // added once its own file is restored, with the number it was added with.
+#include <map>
+#include <optional>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -12,6 +14,8 @@
 #include "DumpContext.h"
 #include "FdinfoEngine.h"
 #include "FileTypes.h"
+#include "Log.h"
+#include "Proc.h"
 #include "format.h"
 
 namespace criu {
@@ -19,27 +23,70 @@ namespace criu {
 using compel::Error;
 using compel::format;
 
+namespace {
+
+// A descriptor of the tree that has the file of target slot: usually the
+// epoll's own process at the number the target was added with; else any
+// (another process added it with its own number, or the file has moved).
+std::optional<std::pair<pid_t, int>> find_target(DumpedFd &d, kcmp_epoll_slot slot)
+{
+	auto is_it = [&](pid_t pid, int fd) {
+		return syscall(SYS_kcmp, pid, d.c.pid, KCMP_EPOLL_TFD, fd, &slot) == 0;
+	};
+	if (is_it(d.c.pid, int(slot.tfd)))
+		return std::pair{d.c.pid, int(slot.tfd)};
+	for (pid_t pid : d.c.pids)
+		for (int fd : proc::list_fds(pid))
+			if (is_it(pid, fd))
+				return std::pair{pid, fd};
+	return std::nullopt;
+}
+
+} // namespace
+
 FileEntry *dump_epoll(DumpedFd &d)
 {
 	EpollEntry e = EPOLL_ENTRY__INIT;
 	e.flags = d.flags;
 	e.n_targets = d.info.epoll.size();
 	e.targets = d.c.arena.messages(e.n_targets, EpollTargetEntry(EPOLL_TARGET_ENTRY__INIT));
+	std::map<int, uint32_t> seen; // targets added with each number so far
 	for (size_t i = 0; i < e.n_targets; i++) {
 		const proc::EpollTarget &t = d.info.epoll[i];
-		// fdinfo names a target by the number it had when it was added: the
-		// process may have closed it since, or put another file there.
-		kcmp_epoll_slot slot = {uint32_t(d.fd), uint32_t(t.fd), 0};
-		if (syscall(SYS_kcmp, d.c.pid, d.c.pid, KCMP_EPOLL_TFD, t.fd, &slot) != 0)
-			d.refuse(format("is an epoll that watches a file no longer open as fd %d: not supported", t.fd));
+		// fdinfo names a target by the number it had when it was added, in
+		// the process that added it, which may have closed it since or put
+		// another file there.  Targets with one number are told apart by
+		// their order, which kcmp and fdinfo share.
+		kcmp_epoll_slot slot = {uint32_t(d.fd), uint32_t(t.fd), seen[t.fd]++};
+		auto where = find_target(d, slot);
+		if (!where)
+			d.refuse(format("is an epoll that watches a file (added as fd %d) no process of the tree has open: not "
+					"supported",
+					t.fd));
 		e.targets[i]->fd = uint32_t(t.fd);
 		e.targets[i]->events = t.events;
 		e.targets[i]->data = t.data;
+		d.c.epoll_targets.push_back({e.targets[i], where->first, where->second});
+		LOG_DEBUG("pid %d fd %d: epoll target %d is fd %d of pid %d", d.c.pid, d.fd, t.fd, where->second, where->first);
 	}
 	FileEntry f = FILE_ENTRY__INIT;
 	f.type = FILE_ENTRY__TYPE_T__EPOLL;
 	f.epoll = d.c.arena.make(e);
 	return d.c.arena.make(f);
+}
+
+void name_epoll_targets(DumpShared &s)
+{
+	std::map<std::pair<pid_t, int>, uint32_t> ids;
+	for (const DumpShared::SeenFd &o : s.seen_fds)
+		ids[{o.pid, o.fd}] = o.id;
+	for (const DumpShared::EpollTarget &t : s.epoll_targets) {
+		auto it = ids.find({t.pid, t.fd});
+		if (it == ids.end())
+			throw Error(format("internal: pid %d fd %d, an epoll's target, was not dumped", t.pid, t.fd), EINVAL);
+		t.entry->has_file_id = true;
+		t.entry->file_id = it->second;
+	}
 }
 
 namespace {
