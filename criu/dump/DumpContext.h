@@ -60,6 +60,7 @@ struct DumpShared {
 	// The targets of the epolls dumped so far, each with a descriptor of
 	// the tree that has its file: its file_id once every descriptor has one.
 	struct EpollTarget {
+		const EpollEntry *epoll;
 		EpollTargetEntry *entry;
 		pid_t pid;
 		int fd;

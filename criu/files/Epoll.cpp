@@ -2,6 +2,7 @@
 // added once its own file is restored, with the number it was added with.
 #include <map>
 #include <optional>
+#include <set>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
@@ -66,20 +67,25 @@ FileEntry *dump_epoll(DumpedFd &d)
 		e.targets[i]->fd = uint32_t(t.fd);
 		e.targets[i]->events = t.events;
 		e.targets[i]->data = t.data;
-		d.c.epoll_targets.push_back({e.targets[i], where->first, where->second});
+		d.c.epoll_targets.push_back({nullptr, e.targets[i], where->first, where->second});
 		LOG_DEBUG("pid %d fd %d: epoll target %d is fd %d of pid %d", d.c.pid, d.fd, t.fd, where->second, where->first);
 	}
 	FileEntry f = FILE_ENTRY__INIT;
 	f.type = FILE_ENTRY__TYPE_T__EPOLL;
 	f.epoll = d.c.arena.make(e);
+	for (size_t i = d.c.epoll_targets.size() - e.n_targets; i < d.c.epoll_targets.size(); i++)
+		d.c.epoll_targets[i].epoll = f.epoll;
 	return d.c.arena.make(f);
 }
 
 void name_epoll_targets(DumpShared &s)
 {
 	std::map<std::pair<pid_t, int>, uint32_t> ids;
-	for (const DumpShared::SeenFd &o : s.seen_fds)
+	std::map<uint32_t, std::set<pid_t>> users; // by file id
+	for (const DumpShared::SeenFd &o : s.seen_fds) {
 		ids[{o.pid, o.fd}] = o.id;
+		users[o.id].insert(o.pid);
+	}
 	for (const DumpShared::EpollTarget &t : s.epoll_targets) {
 		auto it = ids.find({t.pid, t.fd});
 		if (it == ids.end())
@@ -87,6 +93,23 @@ void name_epoll_targets(DumpShared &s)
 		t.entry->has_file_id = true;
 		t.entry->file_id = it->second;
 	}
+	// Restore makes an epoll in criu when its process cannot add every
+	// target from its number (it is shared, or a target moved), and criu
+	// has no files of the outside but its own: refused now, not then.
+	std::map<const EpollEntry *, pid_t> owner;
+	for (const FileEntry *f : s.files.entries())
+		if (f->epoll && !users[f->id].empty())
+			owner[f->epoll] = users[f->id].size() == 1 ? *users[f->id].begin() : 0;
+	std::set<const EpollEntry *> by_criu;
+	for (const DumpShared::EpollTarget &t : s.epoll_targets)
+		if (t.pid != owner[t.epoll] || t.fd != int(t.entry->fd))
+			by_criu.insert(t.epoll);
+	for (const DumpShared::EpollTarget &t : s.epoll_targets)
+		if (by_criu.count(t.epoll) && s.files.entries()[t.entry->file_id - 1]->type == FILE_ENTRY__TYPE_T__EXTERNAL)
+			throw Error::described(format("pid %d: fd %d, shared with the outside, is the target of an epoll that "
+						      "processes share or whose targets moved: not supported yet",
+						      t.pid, t.fd),
+					       ENOTSUP);
 }
 
 namespace {

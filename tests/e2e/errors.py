@@ -126,7 +126,10 @@ def dump_errors(c, work):
               "restoring it is not supported yet")),
             ("epollflying", "an epoll watching a file only in flight",
              ("fd 3 is an epoll that watches a file (added as fd 4) no process of the tree has open: not "
-              "supported",))):
+              "supported",)),
+            ("epollstdin", "an epoll criu must make watching stdin from the outside",
+             ("fd 0, shared with the outside, is the target of an epoll that processes share or whose targets "
+              "moved: not supported yet",))):
         os.environ["E2E_REFUSE"] = case
         refused_dump(c, work, "refused", what, *texts, work_name=f"refused-{case}")
     # The test holds the master: the program has only the slave.

@@ -9,6 +9,8 @@
  *   lostctty     a session leader whose controlling pty's slave nobody holds
  *   selfsend     a socket in flight in what its own peer has received
  *   epollflying  an epoll watching an eventfd only in flight in a unix socket
+ *   epollstdin   an epoll watching stdin (a pipe from the outside) and an
+ *                eventfd moved from the number it was added with
  * The dump must fail naming it, and the process go on as before.
  */
 #define _GNU_SOURCE
@@ -122,6 +124,17 @@ int main(int argc, char **argv)
 		if (ep < 0 || efd < 0 || socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) ||
 		    send_fd(sv[0], efd))
 			e2e_fail("cannot set up: %s", strerror(errno));
+		close(efd);
+	} else if (!strcmp(what, "epollstdin")) {
+		struct epoll_event ev = {EPOLLIN, {.u64 = 1}};
+		int p[2], ep = epoll_create1(0), efd = eventfd(0, 0);
+
+		/* Nothing of the tree holds the pipe's other end: stdin is the outside's. */
+		if (ep < 0 || efd < 0 || pipe(p) || dup2(p[0], 0) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev) ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) || fcntl(efd, F_DUPFD, 20) < 0)
+			e2e_fail("cannot set up: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
 		close(efd);
 	} else {
 		e2e_fail("E2E_REFUSE=%s is no case of this program", what);
