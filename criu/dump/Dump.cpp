@@ -263,6 +263,7 @@ void dump(const Options &opts)
 		}
 		find_ctty_files(opts, s, procs);
 		check_sockets_in_flight(s);
+		name_epoll_targets(s);
 		write_files(s, dir);
 		write_inventory(s, dir, procs.front());
 		write_pstree(s, dir, procs);

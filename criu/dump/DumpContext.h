@@ -57,6 +57,15 @@ struct DumpShared {
 	// far (criu's copies), with their ids: another process may have the
 	// same open file.
 	std::vector<InFlight> flying;
+	// The targets of the epolls dumped so far, each with a descriptor of
+	// the tree that has its file: its file_id once every descriptor has one.
+	struct EpollTarget {
+		const EpollEntry *epoll;
+		EpollTargetEntry *entry;
+		pid_t pid;
+		int fd;
+	};
+	std::vector<EpollTarget> epoll_targets;
 	std::vector<pid_t> pids; // the tree's live processes
 	std::map<pid_t, const FileEntry *> ctty_files; // session leaders' controlling ptys
 	std::map<dev_t, const FileEntry *> pty_slaves;  // a file of each pty slave open in the tree
@@ -82,9 +91,10 @@ struct DumpShared {
 struct DumpContext {
 	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, pid_t parent_pid, DumpShared &s)
 		: opts(o), dir(d), task(t), pid(t.pid()), parent(parent_pid), arena(s.arena), files(s.files),
-		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), flying(s.flying), pids(s.pids), pty_slaves(s.pty_slaves),
-		  unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets), written(s.written), mms(s.mms),
-		  parent_pagemaps(s.parent_pagemaps), progress(s.progress), progress_bytes(s.progress_bytes), pages(s.pages)
+		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), flying(s.flying), epoll_targets(s.epoll_targets),
+		  pids(s.pids), pty_slaves(s.pty_slaves), unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets),
+		  written(s.written), mms(s.mms), parent_pagemaps(s.parent_pagemaps), progress(s.progress),
+		  progress_bytes(s.progress_bytes), pages(s.pages)
 	{
 	}
 
@@ -100,6 +110,7 @@ struct DumpContext {
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &inode_ids;
 	std::vector<DumpShared::SeenFd> &seen_fds;
 	std::vector<InFlight> &flying;
+	std::vector<DumpShared::EpollTarget> &epoll_targets;
 	const std::vector<pid_t> &pids;
 	std::map<dev_t, const FileEntry *> &pty_slaves;
 	// Descriptors in flight in the process's unix sockets, received by

@@ -78,6 +78,7 @@ bool shareable(const FileEntry &f)
 	case FILE_ENTRY__TYPE_T__SIGNALFD:
 	case FILE_ENTRY__TYPE_T__TIMERFD:
 	case FILE_ENTRY__TYPE_T__INOTIFY:
+	case FILE_ENTRY__TYPE_T__EPOLL:
 	case FILE_ENTRY__TYPE_T__MEMFD:
 	case FILE_ENTRY__TYPE_T__TTY:
 	case FILE_ENTRY__TYPE_T__UNIX_SK:

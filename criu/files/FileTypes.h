@@ -14,6 +14,7 @@
 namespace criu {
 
 struct DumpContext;
+struct DumpShared;
 
 // One descriptor of the dumped process, as dump_files() found it.
 struct DumpedFd {
@@ -52,6 +53,9 @@ FileEntry *dump_signalfd(DumpedFd &d);
 FileEntry *dump_timerfd(DumpedFd &d);
 FileEntry *dump_inotify(DumpedFd &d);
 FileEntry *dump_epoll(DumpedFd &d);
+// Once every descriptor of the tree is dumped: the file_id of each epoll
+// target dump_epoll() found.
+void name_epoll_targets(DumpShared &s);
 FileEntry *dump_memfd(DumpedFd &d);
 FileEntry *dump_unix_socket(DumpedFd &d);
 FileEntry *dump_tty(DumpedFd &d); // a pty whose master the process holds

@@ -261,6 +261,22 @@ void check_unix_sockets(const RestoreTree &tree)
 					ino));
 }
 
+// An epoll's targets name their files by id: a file of the images, which
+// the epoll cannot be (the kernel refuses to watch an epoll from itself).
+void check_epoll_targets(const std::map<uint32_t, FileEntry *> &by_id)
+{
+	for (const auto &[id, f] : by_id)
+		for (size_t i = 0; f->epoll && i < f->epoll->n_targets; i++) {
+			const EpollTargetEntry &t = *f->epoll->targets[i];
+			if (t.has_file_id && !by_id.count(t.file_id))
+				bad("files.img",
+				    format("file %u: epoll.targets[%zu].file_id %u is not in files.img", id, i, t.file_id));
+			if (t.has_file_id && t.file_id == id)
+				bad("files.img",
+				    format("file %u: epoll.targets[%zu].file_id %u is the epoll itself", id, i, t.file_id));
+		}
+}
+
 void index_files(RestoreTree &tree, std::map<uint32_t, FileEntry *> &by_id)
 {
 	std::map<uint32_t, const FileEntry *> pipes; // the entry with each pipe's size and bytes
@@ -287,10 +303,12 @@ void check_files(RestoreImages &img)
 			bad("pstree.img", format("pid %d: ctty_file %u is no pty slave of the images", img.pid,
 						 img.pstree->ctty_file));
 	}
+	// A target without its file's id (older images) is the file at its
+	// number in the epoll's process.
 	for (auto &d : img.fdinfo) {
 		const FileEntry &f = img.file(d->id);
 		for (size_t i = 0; f.epoll && i < f.epoll->n_targets; i++)
-			if (!fds.count(f.epoll->targets[i]->fd))
+			if (!f.epoll->targets[i]->has_file_id && !fds.count(f.epoll->targets[i]->fd))
 				bad("files.img", format("file %u: epoll.targets[%zu].fd %u is not a descriptor of pid %d", f.id,
 							i, f.epoll->targets[i]->fd, img.pid));
 	}
@@ -554,6 +572,7 @@ RestoreTree read_images(const ImagesDir &dir)
 	}
 	std::map<uint32_t, FileEntry *> by_id;
 	index_files(tree, by_id);
+	check_epoll_targets(by_id);
 	check_unix_sockets(tree);
 	for (RestoreImages &img : tree.procs) {
 		if (img.zombie())

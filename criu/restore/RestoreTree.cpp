@@ -432,6 +432,7 @@ public:
 		for (const auto &[group, pids] : users)
 			if (pids.size() > 1)
 				chosen.insert(group);
+		choose_epolls(live, files, groups, chosen);
 		for (const auto &[id, f] : files)
 			if (f->type != FILE_ENTRY__TYPE_T__EXTERNAL && chosen.count(groups.of(id)))
 				engine_.add(factory_.make(*f), {});
@@ -463,6 +464,45 @@ public:
 	}
 
 private:
+	// A process adds an epoll's targets from the numbers they were added
+	// with: it can when it holds each target there.  An epoll that is not
+	// so (another process added a target; a target moved since) is made by
+	// criu, and so, then, are its targets, which criu must hold to add.
+	static void choose_epolls(const std::vector<const RestoreImages *> &live,
+				  const std::map<uint32_t, FileEntry *> &files, FileGroups &groups,
+				  std::set<uint32_t> &chosen)
+	{
+		for (const RestoreImages *img : live) {
+			std::map<uint32_t, uint32_t> at; // file id at each descriptor
+			for (auto &d : img->fdinfo)
+				at[d->fd] = d->id;
+			for (auto &d : img->fdinfo) {
+				const EpollEntry *e = files.at(d->id)->epoll;
+				for (size_t i = 0; e && i < e->n_targets; i++) {
+					const EpollTargetEntry &t = *e->targets[i];
+					if (t.has_file_id && (!at.count(t.fd) || at[t.fd] != t.file_id))
+						chosen.insert(groups.of(d->id));
+				}
+			}
+		}
+		for (bool more = true; more;) {
+			more = false;
+			for (const auto &[id, f] : files)
+				for (size_t i = 0; f->epoll && chosen.count(groups.of(id)) && i < f->epoll->n_targets; i++) {
+					const EpollTargetEntry &t = *f->epoll->targets[i];
+					if (!t.has_file_id)
+						continue;
+					if (files.at(t.file_id)->type == FILE_ENTRY__TYPE_T__EXTERNAL)
+						throw Error(format("file %u: an epoll that criu makes (shared, or with a target "
+								   "moved) watches file %u, shared with the outside: not "
+								   "supported yet",
+								   id, t.file_id),
+							    ENOTSUP);
+					more |= chosen.insert(groups.of(t.file_id)).second;
+				}
+		}
+	}
+
 	static int highest_own_fd()
 	{
 		int high = 2;

@@ -230,8 +230,14 @@ void check_process(const criu::RestoreImages &img)
 		case FILE_ENTRY__TYPE_T__TTY: require(f->tty, "a terminal without tty"); break;
 		default: require(false, "a file of a type restore does not know"); break;
 		}
-		for (size_t i = 0; f->epoll && i < f->epoll->n_targets; i++)
-			require(fds.count(f->epoll->targets[i]->fd), "an epoll target the process lacks");
+		for (size_t i = 0; f->epoll && i < f->epoll->n_targets; i++) {
+			const EpollTargetEntry &t = *f->epoll->targets[i];
+			if (t.has_file_id)
+				require(img.files_by_id.count(t.file_id) && t.file_id != f->id,
+					"an epoll target that is no other file of files.img");
+			else
+				require(fds.count(t.fd), "an epoll target the process lacks");
+		}
 		if (f->pipe && f->pipe->has_data)
 			require(f->pipe->has_size && f->pipe->data.len <= f->pipe->size, "pipe data beyond its size");
 	}

@@ -8,11 +8,16 @@
  *   ptyoutside   the slave of a pty whose master is elsewhere (E2E_PTY)
  *   lostctty     a session leader whose controlling pty's slave nobody holds
  *   selfsend     a socket in flight in what its own peer has received
+ *   epollflying  an epoll watching an eventfd only in flight in a unix socket
+ *   epollstdin   an epoll watching stdin (a pipe from the outside) and an
+ *                eventfd moved from the number it was added with
  * The dump must fail naming it, and the process go on as before.
  */
 #define _GNU_SOURCE
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -26,6 +31,20 @@ static socklen_t abstract(struct sockaddr_un *a, const char *tag)
 	a->sun_family = AF_UNIX;
 	n = snprintf(a->sun_path + 1, sizeof(a->sun_path) - 1, "e2e-refused-%s-%d", tag, (int)getpid());
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+static int send_fd(int sk, int fd)
+{
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {"x", 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sk, &m, 0) == 1 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -112,6 +131,26 @@ int main(int argc, char **argv)
 		memcpy(CMSG_DATA(h), &pair[0], sizeof(int));
 		if (sendmsg(pair[0], &m, 0) != 1)
 			e2e_fail("sendmsg: %s", strerror(errno));
+	} else if (!strcmp(what, "epollflying")) {
+		struct epoll_event ev = {EPOLLIN, {.u64 = 1}};
+		int sv[2], ep = epoll_create1(0), efd = eventfd(0, 0);
+
+		/* The message keeps the eventfd, and with it the epoll's watch. */
+		if (ep < 0 || efd < 0 || socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) ||
+		    send_fd(sv[0], efd))
+			e2e_fail("cannot set up: %s", strerror(errno));
+		close(efd);
+	} else if (!strcmp(what, "epollstdin")) {
+		struct epoll_event ev = {EPOLLIN, {.u64 = 1}};
+		int p[2], ep = epoll_create1(0), efd = eventfd(0, 0);
+
+		/* Nothing of the tree holds the pipe's other end: stdin is the outside's. */
+		if (ep < 0 || efd < 0 || pipe(p) || dup2(p[0], 0) < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev) ||
+		    epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev) || fcntl(efd, F_DUPFD, 20) < 0)
+			e2e_fail("cannot set up: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		close(efd);
 	} else {
 		e2e_fail("E2E_REFUSE=%s is no case of this program", what);
 	}

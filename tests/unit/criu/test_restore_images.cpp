@@ -273,6 +273,21 @@ TEST_CASE("restore refuses file entries it cannot give back, naming the file and
 	target.fd = 9;
 	write_process(dir, {&ep});
 	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: epoll.targets[0].fd 9 is not a descriptor of pid 4242"));
+	// Named by its file, a target may have been added with a number the
+	// process lacks (by another process of the tree): that file must be
+	// in the images, and not be the epoll.
+	FileEntry counter = FILE_ENTRY__INIT;
+	EventfdEntry c = EVENTFD_ENTRY__INIT;
+	counter.type = FILE_ENTRY__TYPE_T__EVENTFD, counter.eventfd = &c;
+	target.has_file_id = true, target.file_id = 3;
+	write_process(dir, {&ep, &counter});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: epoll.targets[0].file_id 3 is not in files.img"));
+	target.file_id = 1;
+	write_process(dir, {&ep, &counter});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: epoll.targets[0].file_id 1 is the epoll itself"));
+	target.file_id = 2;
+	write_process(dir, {&ep, &counter});
+	CHECK_THAT(refusal(dir), !Catch::Contains("epoll") && Catch::Contains("fs-4242.img"));
 
 	FownEntry owner = FOWN_ENTRY__INIT;
 	owner.type = 7;
