@@ -297,8 +297,10 @@ std::vector<int> list_fds(pid_t pid)
 	if (!d)
 		throw Error("cannot list " + path, errno);
 	std::vector<int> fds;
+	// The listing's own descriptor is not one of criu's when it lists itself.
+	int own = pid == getpid() ? dirfd(d) : -1;
 	while (dirent *e = readdir(d))
-		if (e->d_name[0] != '.')
+		if (e->d_name[0] != '.' && int(strtol(e->d_name, nullptr, 10)) != own)
 			fds.push_back(int(strtol(e->d_name, nullptr, 10)));
 	closedir(d);
 	std::sort(fds.begin(), fds.end());
