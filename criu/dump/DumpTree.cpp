@@ -54,7 +54,8 @@ std::vector<pid_t> children_of(pid_t pid)
 
 DumpTree::DumpTree(pid_t root)
 {
-	add(root);
+	if (!add(root))
+		throw Error::described(format("pid %d does not exist", root), ESRCH);
 	if (procs_.front().zombie())
 		throw Error::described(format("pid %d is a zombie: it has exited and waits to be reaped", root), ESRCH);
 	for (bool found = true; found;) {
@@ -73,16 +74,30 @@ bool DumpTree::add_children(size_t parent)
 	for (pid_t child : children_of(procs_[parent].pid)) {
 		if (std::any_of(procs_.begin(), procs_.end(), [&](const TreeProcess &p) { return p.pid == child; }))
 			continue;
-		add(child);
-		found = true;
+		found |= add(child);
 	}
 	return found;
 }
 
-void DumpTree::add(pid_t pid)
+// pid's state (R, S, Z...), or 0 if it is gone: a child of a stopped
+// process that has ended is a zombie, unless its parent ignores SIGCHLD.
+char state_of(pid_t pid)
+{
+	try {
+		return proc::read_stat(pid).state;
+	} catch (const Error &e) {
+		if (e.err() != ENOENT && e.err() != ESRCH)
+			throw;
+		return 0;
+	}
+}
+
+bool DumpTree::add(pid_t pid)
 {
 	TreeProcess p;
 	p.pid = pid;
+	if (!state_of(pid))
+		return false;
 	p.status = proc::read_status(pid);
 	p.stat = proc::read_stat(pid);
 	check_supported(pid, p.status, p.stat);
@@ -91,19 +106,27 @@ void DumpTree::add(pid_t pid)
 			p.task = compel::core::Task::seize(pid, 0);
 		} catch (const Error &e) {
 			// It has ended since it was listed: its parent is stopped and
-			// cannot have reaped it, so it is a zombie now.
+			// cannot have reaped it, so it is a zombie, or one in a moment
+			// (it may still be on its way out), or gone.
 			if (e.err() != ESRCH)
 				throw;
+			char state;
+			for (int tries = 0; (state = state_of(pid)) && state != 'Z'; tries++) {
+				if (tries == 1000)
+					throw Error(format("pid %d: cannot seize it, and it does not end", pid), ESRCH);
+				usleep(1000);
+			}
+			if (!state)
+				return false;
 		}
 		// Stopped (or ended): what /proc says of it holds until the end.
 		p.status = proc::read_status(pid);
 		p.stat = proc::read_stat(pid);
 	}
-	if (!p.task && p.stat.state != 'Z')
-		throw Error(format("pid %d: cannot seize it, and it is not a zombie (state %c)", pid, p.stat.state), ESRCH);
 	LOG_DEBUG("pid %d: %s, parent %d, group %d, session %d", pid, p.task ? "seized" : "a zombie", p.stat.ppid,
 		  p.stat.pgid, p.stat.sid);
 	procs_.push_back(std::move(p));
+	return true;
 }
 
 } // namespace criu

@@ -35,7 +35,8 @@ public:
 
 private:
 	bool add_children(size_t parent);
-	void add(pid_t pid);
+	bool add(pid_t pid); // false: it has ended and is gone
+
 
 	std::vector<TreeProcess> procs_;
 };
