@@ -254,32 +254,41 @@ static void queue_shared_pending(void)
 	}
 }
 
-/* Credentials are per thread too: every thread sets them, last. */
+/* Credentials are per thread too: every thread sets them, last.  The
+ * securebits need CAP_SETPCAP, which a process of another uid may not have:
+ * the thread keeps its capabilities through the uid change (KEEP_CAPS),
+ * takes them up again to set the securebits and the ambient ones, and only
+ * then drops to the dumped ones. */
 static void restore_creds(void)
 {
 	struct cap_header h = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
 	struct cap_data d[2] = {
 		{(uint32_t)args->cap_eff, (uint32_t)args->cap_prm, (uint32_t)args->cap_inh},
 		{(uint32_t)(args->cap_eff >> 32), (uint32_t)(args->cap_prm >> 32), (uint32_t)(args->cap_inh >> 32)},
-	};
+	}, all[2];
 	int cap;
 
 	for (cap = 0; cap < 64; cap++)
 		if (!(args->cap_bnd & (1ull << cap)) && sys_prctl(PR_CAPBSET_DROP_, (unsigned long)cap, 0, 0, 0) < 0)
 			break; /* past the last capability this kernel has */
-	/* Keep the capabilities through the uid change; they are set below. */
-	CHECK(RESTORER_STEP_CREDS, sys_prctl(PR_SET_SECUREBITS_, args->securebits | SECBIT_KEEP_CAPS_, 0, 0, 0));
+	CHECK(RESTORER_STEP_CREDS, sys_prctl(PR_SET_SECUREBITS_, SECBIT_KEEP_CAPS_, 0, 0, 0));
 	CHECK(RESTORER_STEP_CREDS, sys_setgroups((int)args->nr_groups, (const unsigned int *)(unsigned long)args->groups));
 	CHECK(RESTORER_STEP_CREDS, sys_setresgid(args->gid, args->egid, args->sgid));
 	sys_setfsgid(args->fsgid);
 	CHECK(RESTORER_STEP_CREDS, sys_setresuid(args->uid, args->euid, args->suid));
 	sys_setfsuid(args->fsuid);
-	CHECK(RESTORER_STEP_CREDS, sys_capset(&h, d));
+	/* Every permitted capability effective, and the dumped inheritable ones
+	 * (ambient ones must be both). */
+	CHECK(RESTORER_STEP_CREDS, sys_capget(&h, all));
+	all[0].effective = all[0].permitted, all[1].effective = all[1].permitted;
+	all[0].inheritable = d[0].inheritable, all[1].inheritable = d[1].inheritable;
+	CHECK(RESTORER_STEP_CREDS, sys_capset(&h, all));
 	CHECK(RESTORER_STEP_CREDS, sys_prctl(PR_CAP_AMBIENT_, PR_CAP_AMBIENT_CLEAR_ALL_, 0, 0, 0));
 	for (cap = 0; cap < 64; cap++)
 		if (args->cap_amb & (1ull << cap))
 			CHECK(RESTORER_STEP_CREDS, sys_prctl(PR_CAP_AMBIENT_, PR_CAP_AMBIENT_RAISE_, (unsigned long)cap, 0, 0));
 	CHECK(RESTORER_STEP_CREDS, sys_prctl(PR_SET_SECUREBITS_, args->securebits, 0, 0, 0));
+	CHECK(RESTORER_STEP_CREDS, sys_capset(&h, d));
 	if (args->no_new_privs)
 		CHECK(RESTORER_STEP_CREDS, sys_prctl(PR_SET_NO_NEW_PRIVS_, 1, 0, 0, 0));
 }
