@@ -86,11 +86,12 @@ void FdinfoEngine::in_place(FileDesc &file)
 
 // What belongs to the open file whatever its type: its owner for SIGIO,
 // and O_ASYNC, set on the master's own number (which the signals name);
-// the locks held through it.
+// the locks held through it.  The owner and the locks of a file made for
+// processes are set by each of them, when it receives it.
 void FdinfoEngine::finish(FileDesc &file)
 {
 	file.done = true;
-	if (file.entry.fown) {
+	if (file.entry.fown && !for_processes_) {
 		const FownEntry &o = *file.entry.fown;
 		f_owner_ex owner = {__pid_type(o.type), pid_t(o.pid)};
 		if ((o.pid && fcntl(file.fd, F_SETOWN_EX, &owner) < 0) ||
@@ -103,7 +104,7 @@ void FdinfoEngine::finish(FileDesc &file)
 	if ((status_flags(file.entry) & O_ASYNC) && (flags < 0 || fcntl(file.fd, F_SETFL, flags | O_ASYNC) < 0))
 		throw Error(format("%s: cannot set O_ASYNC", describe(file).c_str()), errno);
 	try {
-		if (take_locks_)
+		if (!for_processes_)
 			take_locks(file.entry, file.fd);
 	} catch (const Error &e) {
 		throw e.with_context(describe(file));

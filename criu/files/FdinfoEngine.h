@@ -26,8 +26,9 @@ public:
 	// Closes what run() left parked: the files with no descriptor.
 	void close_unplaced();
 	// For files opened on behalf of other processes: their locks are
-	// theirs to take (a POSIX lock is the taker's).
-	void leave_locks() { take_locks_ = false; }
+	// theirs to take (a POSIX lock is the taker's), and so is the owner for
+	// SIGIO (a process that may not be made yet).
+	void leave_to_processes() { for_processes_ = true; }
 
 	// For open steps.
 	const ImagesDir &dir() const { return dir_; }
@@ -54,7 +55,7 @@ private:
 	std::vector<std::unique_ptr<FileDesc>> files_;
 	std::map<int, FileDesc *> by_fd_;
 	std::map<uint32_t, FileDesc *> by_id_;
-	bool take_locks_ = true;
+	bool for_processes_ = false;
 };
 
 } // namespace criu

@@ -436,7 +436,7 @@ public:
 		for (const auto &[id, f] : files)
 			if (f->type != FILE_ENTRY__TYPE_T__EXTERNAL && chosen.count(groups.of(id)))
 				engine_.add(factory_.make(*f), {});
-		engine_.leave_locks();
+		engine_.leave_to_processes();
 		engine_.run();
 	}
 	~SharedFiles() { engine_.close_unplaced(); }
