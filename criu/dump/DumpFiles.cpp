@@ -183,7 +183,7 @@ FileEntry *describe(DumpContext &c, DumpedFd &d)
 				d.target.c_str()));
 	else if (!d.flying && fd <= 2 && ((S_ISFIFO(st.st_mode) && !holds_other_end(c, st, d.flags)) || S_ISSOCK(st.st_mode)))
 		return external(c, d.target, d.flags);
-	else if (!d.flying && fd <= 2 && S_ISCHR(st.st_mode) && is_tty(d.target)) {
+	else if (!d.flying && fd <= 2 && S_ISCHR(st.st_mode) && is_tty(d.target) && !is_tree_pty(d)) {
 		if (!c.opts.shell_job)
 			c.refuse(format("fd %d is the terminal %s: dump it with --shell-job", fd, d.target.c_str()));
 		return external(c, d.target, d.flags);

@@ -64,6 +64,9 @@ FileEntry *dump_tty(DumpedFd &d); // a pty whose master the process holds
 FileEntry *describe_in_flight(DumpContext &c, int local_fd);
 // /dev/ptmx or /dev/pts/<n>.
 bool is_pty(const std::string &path);
+// A pty whose master a process of the tree holds (the master itself, or a
+// slave of it): the tree's, not a terminal of the outside.
+bool is_tree_pty(DumpedFd &d);
 // Who gets SIGIO for the file, if anyone; the entry of any file type.
 FownEntry *dump_fown(DumpedFd &d);
 // The locks held through the file (FileLocks.cpp), of any file type.

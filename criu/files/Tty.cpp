@@ -148,6 +148,12 @@ bool is_pty(const std::string &path)
 	return path == "/dev/ptmx" || pty_slave_index(path, index);
 }
 
+bool is_tree_pty(DumpedFd &d)
+{
+	uint32_t index;
+	return d.target == "/dev/ptmx" || (pty_slave_index(d.target, index) && holds_master(d, index));
+}
+
 FileEntry *dump_tty(DumpedFd &d)
 {
 	int tty = d.copy();
@@ -284,10 +290,15 @@ public:
 				throw Error(format("cannot unlock pty %u", t.index), errno);
 		}
 		if (!t.master) {
-			std::string path = format("/dev/pts/%u", t.index);
-			UniqueFd s(::open(path.c_str(), int(t.flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC));
-			if (!s)
-				throw Error("cannot open " + path, errno);
+			// Through the master, with the dumped flags alone: open() of
+			// /dev/pts/N would add O_LARGEFILE, which a slave opened so
+			// (openpty() does) has not, and no fcntl() can take away.
+			// O_CLOEXEC would stay in the file's flags: the descriptor's
+			// own flag is set instead.
+			int flags = int(t.flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC)) | O_NOCTTY;
+			UniqueFd s(ioctl(inode_->master.get(), TIOCGPTPEER, flags));
+			if (!s || fcntl(s.get(), F_SETFD, FD_CLOEXEC) != 0)
+				throw Error(format("cannot open /dev/pts/%u (TIOCGPTPEER)", t.index), errno);
 			apply_settings(s.get(), t);
 			set_status_flags(s.get(), t.flags);
 			inode_->slaves_open++;
