@@ -104,8 +104,8 @@ def one_round(args, leave_running):
     sock_path = os.path.join(args.workdir, "nginx.sock")
     master = start(args, sock_path)
     pid = master.pid
+    workers = tree_of(pid)[1:]
     try:
-        workers = tree_of(pid)[1:]
         workers_answering(sock_path, workers)
         before = outside_tree(pid)
         images = os.path.join(args.workdir, "images")
@@ -134,7 +134,7 @@ def one_round(args, leave_running):
         print(f"ok: nginx {'(--leave-running) ' if leave_running else ''}restored as master {pid} with workers "
               f"{workers}: both answer, a reload starts {fresh}, SIGQUIT stops it")
     finally:
-        for p in tree_of(pid):
+        for p in set(tree_of(pid) + workers):  # the workers too, should the master be gone
             try:
                 os.kill(p, signal.SIGKILL)
             except ProcessLookupError:
