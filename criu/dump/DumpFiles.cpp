@@ -93,17 +93,19 @@ const char *type_name(const FileEntry &f)
 	return protobuf_c_enum_descriptor_get_value(&file_entry__type_t__descriptor, f.type)->name;
 }
 
+} // namespace
+
 // A deleted file the process still has open: its contents go into
 // ghost-<id>.img, up to --ghost-limit.
-void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint64_t size, int fd)
+void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint64_t size, const std::string &what)
 {
 	if (size > c.opts.ghost_limit)
-		c.fail(format("fd %d: the deleted file %s has %llu bytes, more than --ghost-limit (%llu)", fd,
+		c.fail(format("%s: the deleted file %s has %llu bytes, more than --ghost-limit (%llu)", what.c_str(),
 			      f->reg->path, (unsigned long long)size, (unsigned long long)c.opts.ghost_limit),
 		       EFBIG);
 	int src = open(proc_link.c_str(), O_RDONLY | O_CLOEXEC);
 	if (src < 0)
-		c.fail(format("fd %d: cannot open the deleted file %s", fd, f->reg->path), errno);
+		c.fail(format("%s: cannot open the deleted file %s", what.c_str(), f->reg->path), errno);
 	std::string name = format("ghost-%u.img", f->id);
 	ImageWriter w(c.dir.fd(), c.dir.path(), ImageKind::Ghost, name);
 	c.written.push_back(name);
@@ -114,9 +116,11 @@ void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint
 	int err = n < 0 ? errno : 0;
 	close(src);
 	if (err)
-		c.fail(format("fd %d: cannot read the deleted file %s", fd, f->reg->path), err);
+		c.fail(format("%s: cannot read the deleted file %s", what.c_str(), f->reg->path), err);
 	w.commit();
 }
+
+namespace {
 
 int socket_domain(DumpedFd &d)
 {
@@ -288,8 +292,13 @@ void dump_files(DumpContext &c)
 			DumpedFd d(c, fd, format("/proc/%d/fd/%d", c.pid, fd), info);
 			FileEntry *f = describe(c, d);
 			id = c.files.add(f);
-			if (f->reg && f->reg->deleted)
-				save_ghost(c, f, format("/proc/%d/fd/%d", c.pid, fd), f->reg->size, fd);
+			if (f->reg && f->reg->deleted) {
+				if (c.mapped_deleted.count({f->reg->dev, f->reg->ino}))
+					c.refuse(format("fd %d is the deleted file %s, which the tree maps too: not supported yet", fd,
+							f->reg->path));
+				c.open_deleted.insert({f->reg->dev, f->reg->ino});
+				save_ghost(c, f, format("/proc/%d/fd/%d", c.pid, fd), f->reg->size, format("fd %d", fd));
+			}
 		}
 		seen.push_back({fd, id});
 		c.seen_fds.push_back({c.pid, fd, id});
@@ -326,7 +335,7 @@ void dump_files(DumpContext &c)
 			FileEntry *e = describe_in_flight(c, local);
 			id = c.files.add(e);
 			if (e->reg && e->reg->deleted)
-				save_ghost(c, e, format("/proc/self/fd/%d", local), e->reg->size, local);
+				save_ghost(c, e, format("/proc/self/fd/%d", local), e->reg->size, "a descriptor in flight");
 		}
 		c.in_flight[i].id = id;
 		UnixQueuedEntry &q = *c.in_flight[i].entry;

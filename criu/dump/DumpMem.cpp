@@ -53,16 +53,28 @@ VmaEntry__KindT classify(DumpContext &c, const proc::Vma &v)
 		return VMA_ENTRY__KIND_T__ANON_SHARED;
 	if (v.name.rfind("/memfd:", 0) == 0 || v.name.rfind("/SYSV", 0) == 0)
 		c.refuse(format("maps %s at 0x%llx: not supported yet", v.name.c_str(), (unsigned long long)v.start));
-	if (v.ino) {
-		if (v.name.size() > 10 && v.name.compare(v.name.size() - 10, 10, " (deleted)") == 0)
-			c.refuse(format("maps the deleted file %s at 0x%llx: not supported yet", v.name.c_str(),
-				      (unsigned long long)v.start));
+	if (v.ino)
 		return v.shared ? VMA_ENTRY__KIND_T__FILE_SHARED : VMA_ENTRY__KIND_T__FILE_PRIVATE;
-	}
 	if (v.shared)
 		c.refuse(format("has a shared mapping %s at 0x%llx of a kind criu does not know", v.name.c_str(),
 			      (unsigned long long)v.start));
 	return VMA_ENTRY__KIND_T__ANON;
+}
+
+// A deleted file the tree maps: its contents saved once, and one file
+// entry for every mapping of it (restore makes it again once, for all).
+uint32_t deleted_file(DumpContext &c, FileEntry *f, const std::string &link, const proc::Vma &v)
+{
+	std::pair<uint64_t, uint64_t> inode = {f->reg->dev, f->reg->ino};
+	if (auto it = c.mapped_deleted.find(inode); it != c.mapped_deleted.end())
+		return it->second;
+	if (c.open_deleted.count(inode))
+		c.refuse(format("maps the deleted file %s at 0x%llx, which the tree has open too: not supported yet",
+				f->reg->path, (unsigned long long)v.start));
+	f->reg->flags = O_RDWR;
+	uint32_t id = c.files.add(f);
+	save_ghost(c, f, link, f->reg->size, format("the mapping at 0x%llx", (unsigned long long)v.start));
+	return c.mapped_deleted[inode] = id;
 }
 
 VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
@@ -91,7 +103,7 @@ VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
 				      (unsigned long long)v.start),
 			       ESTALE);
 		e.has_file_id = true;
-		e.file_id = c.files.add(f);
+		e.file_id = f->reg->deleted ? deleted_file(c, f, link, v) : c.files.add(f);
 		e.has_pgoff = true;
 		e.pgoff = v.offset;
 	}

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "FileDesc.h"
+#include "ImagesDir.h"
 #include "Proc.h"
 #include "UniqueFd.h"
 
@@ -67,6 +68,9 @@ bool is_pty(const std::string &path);
 // A pty whose master a process of the tree holds (the master itself, or a
 // slave of it): the tree's, not a terminal of the outside.
 bool is_tree_pty(DumpedFd &d);
+// A deleted file, made again from its ghost image for as long as it takes
+// to open it with flags: a descriptor of it, which is all that is left.
+int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags);
 // Who gets SIGIO for the file, if anyone; the entry of any file type.
 FownEntry *dump_fown(DumpedFd &d);
 // The locks held through the file (FileLocks.cpp), of any file type.

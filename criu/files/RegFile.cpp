@@ -15,10 +15,6 @@ namespace criu {
 using compel::Error;
 using compel::format;
 
-namespace {
-
-// A deleted file, made again from its ghost image for as long as it takes
-// to open it.
 int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags)
 {
 	const RegFileEntry &r = *f.reg;
@@ -43,6 +39,8 @@ int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags)
 		throw Error(format("cannot recreate the deleted file %s from ghost-%u.img", r.path, f.id), err);
 	return fd;
 }
+
+namespace {
 
 class RegFile : public FileDesc {
 public:

@@ -418,7 +418,7 @@ void check_mapped_files(const RestoreImages &img)
 	const MmEntry &mm = *img.mm;
 	check_identity(*img.file(mm.exe_file_id).reg, "the executable");
 	for (size_t i = 0; i < mm.n_vmas; i++)
-		if (maps_file(*mm.vmas[i]))
+		if (maps_file(*mm.vmas[i]) && !img.file(mm.vmas[i]->file_id).reg->deleted)
 			check_identity(*img.file(mm.vmas[i]->file_id).reg, "the mapped file");
 }
 

@@ -250,10 +250,11 @@ const char *special_name(VmaEntry__KindT k)
 
 // Maps one VMA of the process at `at`, in premapped form: writable to be
 // filled; the restorer moves it and sets its protection.
-void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at, const std::map<uint64_t, int> &shmem)
+void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at, const Received &received)
 {
+	const std::map<uint64_t, int> &shmem = received.shmem;
 	uint64_t len = v.end - v.start;
-	int prot = PROT_READ | PROT_WRITE, flags = MAP_FIXED, fd = -1, shared_fd = -1;
+	int prot = PROT_READ | PROT_WRITE, flags = MAP_FIXED, fd = -1, given_fd = -1; // given: criu's, not closed here
 	switch (v.kind) {
 	case VMA_ENTRY__KIND_T__ANON:
 		flags |= MAP_PRIVATE | MAP_ANONYMOUS | int(v.flags & MAP_GROWSDOWN);
@@ -261,7 +262,7 @@ void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at, const std:
 	case VMA_ENTRY__KIND_T__ANON_SHARED:
 		// Memory other processes map too is the object criu made for all.
 		if (auto it = shmem.find(v.shmid); it != shmem.end())
-			shared_fd = it->second, flags |= MAP_SHARED;
+			given_fd = it->second, flags |= MAP_SHARED;
 		else
 			flags |= MAP_SHARED | MAP_ANONYMOUS;
 		break;
@@ -269,8 +270,12 @@ void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at, const std:
 	case VMA_ENTRY__KIND_T__FILE_SHARED: {
 		bool shared = v.kind == VMA_ENTRY__KIND_T__FILE_SHARED;
 		const char *path = img.file(v.file_id).reg->path;
-		fd = open(path, (shared && (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-		if (fd < 0)
+		// A deleted file is the one criu made again for all that map it.
+		if (auto ghost = received.ghosts.find(v.file_id); ghost != received.ghosts.end())
+			given_fd = ghost->second;
+		else
+			fd = open(path, (shared && (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		if (fd < 0 && given_fd < 0)
 			throw Error(format("cannot open %s to map it at 0x%llx", path, (unsigned long long)v.start), errno);
 		flags |= shared ? MAP_SHARED : MAP_PRIVATE;
 		if (shared)
@@ -285,7 +290,7 @@ void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at, const std:
 	// Without its MAP_NORESERVE, a sparse reservation (an ASan shadow) would
 	// not fit the commit limit.
 	flags |= int(v.flags & MAP_NORESERVE);
-	void *p = mmap(reinterpret_cast<void *>(at), len, prot, flags, shared_fd >= 0 ? shared_fd : fd, off_t(v.pgoff));
+	void *p = mmap(reinterpret_cast<void *>(at), len, prot, flags, given_fd >= 0 ? given_fd : fd, off_t(v.pgoff));
 	int err = errno;
 	if (fd >= 0)
 		close(fd);
@@ -595,7 +600,7 @@ int highest_fd(const RestoreImages &img)
 
 void count_pages_in(std::atomic<uint64_t> *bytes_read) { pages_read_counter = bytes_read; }
 
-void premap_memory(const RestoreImages &img, const ImagesDir &dir, std::map<uint64_t, int> &shmem)
+void premap_memory(const RestoreImages &img, const ImagesDir &dir, Received &received)
 {
 	Premapped parent = std::exchange(premapped, {});
 	const MmEntry &mm = *img.mm;
@@ -623,13 +628,16 @@ void premap_memory(const RestoreImages &img, const ImagesDir &dir, std::map<uint
 		if (v.inherited)
 			take_inherited(parent, v, at);
 		else
-			premap(img, v, at, shmem);
+			premap(img, v, at, received);
 		premapped.slot[i] = at;
 		at += v.end - v.start;
 	}
-	for (auto &[shmid, fd] : shmem) // mapped: the mappings keep the memory
+	// Mapped: the mappings keep the memory and the files.
+	for (auto &[shmid, fd] : received.shmem)
 		close(fd);
-	shmem.clear();
+	for (auto &[id, fd] : received.ghosts)
+		close(fd);
+	received.shmem.clear(), received.ghosts.clear();
 	// What is left of the parent's copy is not this process's.
 	if (parent.len && munmap(reinterpret_cast<void *>(parent.at), parent.len) != 0)
 		throw Error("cannot unmap what is left of the parent's memory", errno);

@@ -84,7 +84,8 @@ constexpr int kFilesPerMessage = 200; // below SCM_MAX_FD
 // one (Files), for its restore.
 Received received;
 
-// index: 0 for files (by file id), 1 for shared memory (by shmid).
+// kind: 0 for files (by file id), 1 for shared memory (by shmid), 2 for
+// deleted files to map (by file id).
 void receive_files(int channel, int n, int kind)
 {
 	std::vector<uint64_t> ids(static_cast<size_t>(n));
@@ -104,6 +105,10 @@ void receive_files(int channel, int n, int kind)
 			received.shmem[ids[size_t(i)]] = fd;
 			continue;
 		}
+		if (kind == 2) {
+			received.ghosts[uint32_t(ids[size_t(i)])] = fd;
+			continue;
+		}
 		auto [it, fresh] = received.files.try_emplace(uint32_t(ids[size_t(i)]), fd);
 		if (!fresh)
 			close(std::exchange(it->second, fd));
@@ -117,6 +122,8 @@ void forget_received()
 	for (auto &[id, fd] : received.files)
 		close(fd);
 	for (auto &[shmid, fd] : received.shmem)
+		close(fd);
+	for (auto &[id, fd] : received.ghosts)
 		close(fd);
 	received = {};
 }
@@ -210,7 +217,7 @@ void run(const RestoreTree &tree, const ImagesDir &dir, int index, int channel, 
 		break;
 	}
 	case TreeCommand::Premap:
-		premap_memory(tree.procs[size_t(cmd.index)], dir, received.shmem);
+		premap_memory(tree.procs[size_t(cmd.index)], dir, received);
 		break;
 	case TreeCommand::Restore:
 		drop_sigchld();
@@ -578,6 +585,50 @@ private:
 	std::map<uint64_t, int> fds_;
 };
 
+// Deleted files that processes of the tree map: criu makes each again from
+// its ghost image, once, and sends each process that maps it a descriptor
+// of it, so that shared mappings of it are one memory again.
+class MappedGhosts {
+public:
+	MappedGhosts(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
+	{
+		for (const RestoreImages *img : live)
+			for (uint32_t id : of_img(*img))
+				if (!fds_.count(id))
+					fds_[id] = open_ghost(dir, img->file(id), O_RDWR | O_CLOEXEC);
+	}
+	~MappedGhosts()
+	{
+		for (auto &[id, fd] : fds_)
+			close(fd);
+	}
+	MappedGhosts(const MappedGhosts &) = delete;
+	MappedGhosts &operator=(const MappedGhosts &) = delete;
+
+	std::vector<std::pair<uint64_t, int>> of(const RestoreImages &img) const
+	{
+		std::vector<std::pair<uint64_t, int>> out;
+		for (uint32_t id : of_img(img))
+			out.push_back({id, fds_.at(id)});
+		return out;
+	}
+
+private:
+	static std::set<uint32_t> of_img(const RestoreImages &img)
+	{
+		std::set<uint32_t> ids;
+		for (size_t i = 0; i < img.mm->n_vmas; i++) {
+			const VmaEntry &v = *img.mm->vmas[i];
+			if ((v.kind == VMA_ENTRY__KIND_T__FILE_SHARED || v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE) &&
+			    img.file(v.file_id).reg->deleted)
+				ids.insert(v.file_id);
+		}
+		return ids;
+	}
+
+	std::map<uint32_t, int> fds_;
+};
+
 TreeRestorer::TreeRestorer(const RestoreTree &tree, const ImagesDir &dir, bool shell_job)
 	: tree_(tree), dir_(dir), shell_job_(shell_job)
 {
@@ -767,6 +818,7 @@ void TreeRestorer::premap(const RestoreImages &p)
 	if (p.zombie())
 		return;
 	give_all(p.pid, shmem_->of(p), 1);
+	give_all(p.pid, ghosts_->of(p), 2);
 	post(p.pid, TreeCommand::Premap, 0, int32_t(&p - tree_.procs.data()));
 }
 
@@ -877,6 +929,7 @@ void TreeRestorer::create()
 			live.push_back(&p);
 	shared_ = std::make_unique<SharedFiles>(dir_, live);
 	shmem_ = std::make_unique<SharedMemory>(live);
+	ghosts_ = std::make_unique<MappedGhosts>(dir_, live);
 	if (Progress::wanted(tree_.data_pages * 4096)) {
 		void *counter = mmap(nullptr, sizeof(*pages_read_), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (counter != MAP_FAILED) {

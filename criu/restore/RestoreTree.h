@@ -16,6 +16,7 @@ namespace criu {
 
 class SharedFiles;
 class SharedMemory;
+class MappedGhosts;
 
 // Makes the processes of a dump with their pids, sessions and process
 // groups, and has each restore itself.
@@ -67,7 +68,8 @@ private:
 	void post(pid_t pid, uint32_t op, int32_t arg = 0, int32_t index = -1);
 	void settle(pid_t pid);
 	int32_t wait_reply(pid_t pid); // the descriptor the answer names
-	// kind 0: files, by file id; 1: shared memory, by shmid.
+	// kind 0: files, by file id; 1: shared memory, by shmid; 2: deleted
+	// files to map, by file id.
 	void give_files(pid_t pid, const std::vector<std::pair<uint64_t, int>> &files, int kind);
 	void give_all(pid_t pid, const std::vector<std::pair<uint64_t, int>> &files, int kind);
 	void make_processes();
@@ -87,6 +89,7 @@ private:
 	std::map<pid_t, pid_t> helper_of_; // a helper's pid: who made it
 	std::unique_ptr<SharedFiles> shared_;
 	std::unique_ptr<SharedMemory> shmem_;
+	std::unique_ptr<MappedGhosts> ghosts_;
 	// On a terminal: the bytes the processes have read of their pages.
 	std::optional<Progress> progress_;
 	std::atomic<uint64_t> *pages_read_ = nullptr;

@@ -145,13 +145,13 @@ def merged_maps(maps):
     """/proc/PID/maps with neighbours that agree on everything joined: where
     the kernel splits two such VMAs depends on its own bookkeeping (their
     anon_vma), not on anything a process can set or see.  Shared anonymous
-    memory is another object after a restore: which mappings share one is
-    what must be the same."""
+    memory is another object after a restore, and so is a deleted file,
+    made again: which mappings share one is what must be the same."""
     out = []
     shmem = {}
     for line in maps.splitlines():
         f = line.split(maxsplit=5)
-        if len(f) > 5 and f[5] == "/dev/zero (deleted)":
+        if len(f) > 5 and f[5].endswith(" (deleted)"):
             f[4] = "#%d" % shmem.setdefault(f[4], len(shmem) + 1)
         start, end = (int(x, 16) for x in f[0].split("-"))
         off, name = int(f[2], 16), f[5] if len(f) > 5 else ""
