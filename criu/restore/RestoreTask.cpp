@@ -227,6 +227,27 @@ private:
 	std::vector<Range> taken_;
 };
 
+// This task's memory map, read without allocating (see read_own_maps()).
+struct OwnMaps {
+	std::vector<char> buf = std::vector<char>(1 << 20);
+	std::vector<Range> ranges = std::vector<Range>(4096);
+	std::vector<ShortName> names = std::vector<ShortName>(4096);
+	size_t count = 0;
+};
+
+// A plan that keeps this task's memory (read into own) and the process's
+// vmas apart.
+AddressPlan plan_apart(const MmEntry &mm, OwnMaps &own)
+{
+	own.count = read_own_maps(own.buf, own.ranges, own.names);
+	AddressPlan plan;
+	for (size_t i = 0; i < std::min(own.count, own.ranges.size()); i++)
+		plan.take(own.ranges[i].start, own.ranges[i].end);
+	for (size_t i = 0; i < mm.n_vmas; i++)
+		plan.take(mm.vmas[i]->start, mm.vmas[i]->end);
+	return plan;
+}
+
 void reserve(uint64_t at, uint64_t len, const char *what)
 {
 	void *p = mmap(reinterpret_cast<void *>(at), len, PROT_NONE,
@@ -509,19 +530,16 @@ int highest_fd(const RestoreImages &img)
 	restore_fs_and_limits(img);
 
 	// Where things go: this task's memory and the process's stay apart.
-	std::vector<char> maps_buf(1 << 20);
-	std::vector<Range> own(4096);
-	std::vector<ShortName> names(4096);
-	size_t nr_own = read_own_maps(maps_buf, own, names);
-	AddressPlan plan;
-	for (size_t i = 0; i < std::min(nr_own, own.size()); i++)
-		plan.take(own[i].start, own[i].end);
+	OwnMaps maps;
+	AddressPlan plan = plan_apart(mm, maps);
+	std::vector<char> &maps_buf = maps.buf;
+	std::vector<Range> &own = maps.ranges;
+	std::vector<ShortName> &names = maps.names;
+	size_t nr_own = maps.count;
 	uint64_t specials_len = 0;
-	for (size_t i = 0; i < mm.n_vmas; i++) {
-		plan.take(mm.vmas[i]->start, mm.vmas[i]->end);
+	for (size_t i = 0; i < mm.n_vmas; i++)
 		if (is_special(mm.vmas[i]->kind))
 			specials_len += mm.vmas[i]->end - mm.vmas[i]->start;
-	}
 	size_t pending = img.core->thread->n_pending + img.core->task->n_shared_pending;
 	for (const auto &core : img.threads)
 		pending += core->thread->n_pending;
@@ -604,19 +622,12 @@ void premap_memory(const RestoreImages &img, const ImagesDir &dir, Received &rec
 {
 	Premapped parent = std::exchange(premapped, {});
 	const MmEntry &mm = *img.mm;
-	std::vector<char> maps_buf(1 << 20);
-	std::vector<Range> own(4096);
-	std::vector<ShortName> names(4096);
-	size_t nr_own = read_own_maps(maps_buf, own, names);
-	AddressPlan plan;
-	for (size_t i = 0; i < std::min(nr_own, own.size()); i++)
-		plan.take(own[i].start, own[i].end);
+	OwnMaps maps;
+	AddressPlan plan = plan_apart(mm, maps);
 	uint64_t len = 0;
-	for (size_t i = 0; i < mm.n_vmas; i++) {
-		plan.take(mm.vmas[i]->start, mm.vmas[i]->end);
+	for (size_t i = 0; i < mm.n_vmas; i++)
 		if (!is_special(mm.vmas[i]->kind))
 			len += mm.vmas[i]->end - mm.vmas[i]->start;
-	}
 	len = page_up(len) + kPage;
 	uint64_t at = plan.find(len);
 	reserve(at, len, "the process's memory");
