@@ -44,6 +44,20 @@ def typed(args, command, shows):
     wait_for(lambda: shows in pane(args), f"the pane to show {shows!r}")
 
 
+def steady(server):
+    """What is seen of the tree from outside once the server has closed the
+    connections of the tmux commands the test ran: it does so when it reads
+    their end, a moment after each command returned."""
+    seen = [outside_tree(server)]
+
+    def same_twice():
+        time.sleep(0.1)
+        seen.append(outside_tree(server))
+        return seen[-1] == seen[-2]
+    wait_for(same_twice, "the tmux server to close its clients' connections")
+    return seen[-1]
+
+
 def reap_all():
     try:
         while os.waitpid(-1, os.WNOHANG)[0] > 0:
@@ -65,7 +79,7 @@ def one_round(args, leave_running):
         wait_for(lambda: pane(args) == shown and time.sleep(0.1) is None and pane(args) == shown,
                  "the pane to settle")
         tree = tree_of(server)
-        before = outside_tree(server)
+        before = steady(server)
         images = os.path.join(args.workdir, "images")
         shutil.rmtree(images, ignore_errors=True)
         criu(args, "dump", "-t", str(server), "-D", images, "-o", "dump.log", "-v4",
