@@ -70,10 +70,11 @@ struct DumpShared {
 	std::map<pid_t, const FileEntry *> ctty_files; // session leaders' controlling ptys
 	std::map<dev_t, const FileEntry *> pty_slaves;  // a file of each pty slave open in the tree
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
-	// Deleted files the tree maps (their file ids, by st_dev and st_ino),
-	// and those it has open: one ghost each, not both for now.
+	// Deleted files the tree maps (the file id of all their mappings, by
+	// st_dev and st_ino), and the ghost image of every deleted file the
+	// tree maps or has open (the file id it is named after): one for each.
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> mapped_deleted;
-	std::set<std::pair<uint64_t, uint64_t>> open_deleted;
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> ghosts;
 	// The address spaces dumped so far (parents before their children).
 	std::map<pid_t, const MmEntry *> mms;
 	// A parent's pagemap entries by its pid and the start of a stretch of
@@ -97,7 +98,7 @@ struct DumpContext {
 		: opts(o), dir(d), task(t), pid(t.pid()), parent(parent_pid), arena(s.arena), files(s.files),
 		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), flying(s.flying), epoll_targets(s.epoll_targets),
 		  pids(s.pids), pty_slaves(s.pty_slaves), unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets),
-		  mapped_deleted(s.mapped_deleted), open_deleted(s.open_deleted),
+		  mapped_deleted(s.mapped_deleted), ghosts(s.ghosts),
 		  written(s.written), mms(s.mms), parent_pagemaps(s.parent_pagemaps), progress(s.progress),
 		  progress_bytes(s.progress_bytes), pages(s.pages)
 	{
@@ -124,7 +125,7 @@ struct DumpContext {
 	std::optional<std::map<uint32_t, proc::UnixSocket>> &unix_sockets;
 	std::optional<std::set<uint32_t>> &tree_sockets;
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &mapped_deleted;
-	std::set<std::pair<uint64_t, uint64_t>> &open_deleted;
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &ghosts;
 	std::vector<std::string> &written;
 	std::map<pid_t, const MmEntry *> &mms;
 	std::map<std::pair<pid_t, uint64_t>, std::vector<uint64_t>> &parent_pagemaps;
@@ -161,9 +162,11 @@ std::map<pid_t, ThreadMisc> collect_threads(DumpContext &c, compel::core::Infect
 // core-<tid>.img of every thread.
 void dump_core(DumpContext &c, const dump_misc &misc, const std::map<pid_t, ThreadMisc> &threads);
 
-// The contents of a deleted file (through proc_link) into ghost-<id>.img,
-// up to --ghost-limit; what: the descriptor or mapping, for messages.
-void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint64_t size, const std::string &what);
+// The contents of deleted file f (through proc_link) into ghost-<id>.img,
+// up to --ghost-limit, unless an earlier file of the same inode has saved
+// them: f's entry names the image; what: the descriptor or mapping, for
+// messages.
+void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, const std::string &what);
 
 // A regular file's entry: path, identity (to check on restore) and state.
 FileEntry *reg_file(DumpContext &c, const std::string &path, const std::string &proc_link, uint32_t flags,

@@ -95,10 +95,16 @@ const char *type_name(const FileEntry &f)
 
 } // namespace
 
-// A deleted file the process still has open: its contents go into
-// ghost-<id>.img, up to --ghost-limit.
-void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, uint64_t size, const std::string &what)
+// A deleted file the tree still has open or maps: its contents go into
+// ghost-<id>.img, up to --ghost-limit, once for all its files.
+void save_ghost(DumpContext &c, FileEntry *f, const std::string &proc_link, const std::string &what)
 {
+	auto [saved, fresh] = c.ghosts.try_emplace({f->reg->dev, f->reg->ino}, f->id);
+	f->reg->has_ghost = true;
+	f->reg->ghost = saved->second;
+	if (!fresh)
+		return;
+	uint64_t size = f->reg->size;
 	if (size > c.opts.ghost_limit)
 		c.fail(format("%s: the deleted file %s has %llu bytes, more than --ghost-limit (%llu)", what.c_str(),
 			      f->reg->path, (unsigned long long)size, (unsigned long long)c.opts.ghost_limit),
@@ -292,13 +298,8 @@ void dump_files(DumpContext &c)
 			DumpedFd d(c, fd, format("/proc/%d/fd/%d", c.pid, fd), info);
 			FileEntry *f = describe(c, d);
 			id = c.files.add(f);
-			if (f->reg && f->reg->deleted) {
-				if (c.mapped_deleted.count({f->reg->dev, f->reg->ino}))
-					c.refuse(format("fd %d is the deleted file %s, which the tree maps too: not supported yet", fd,
-							f->reg->path));
-				c.open_deleted.insert({f->reg->dev, f->reg->ino});
-				save_ghost(c, f, format("/proc/%d/fd/%d", c.pid, fd), f->reg->size, format("fd %d", fd));
-			}
+			if (f->reg && f->reg->deleted)
+				save_ghost(c, f, format("/proc/%d/fd/%d", c.pid, fd), format("fd %d", fd));
 		}
 		seen.push_back({fd, id});
 		c.seen_fds.push_back({c.pid, fd, id});
@@ -335,7 +336,7 @@ void dump_files(DumpContext &c)
 			FileEntry *e = describe_in_flight(c, local);
 			id = c.files.add(e);
 			if (e->reg && e->reg->deleted)
-				save_ghost(c, e, format("/proc/self/fd/%d", local), e->reg->size, "a descriptor in flight");
+				save_ghost(c, e, format("/proc/self/fd/%d", local), "a descriptor in flight");
 		}
 		c.in_flight[i].id = id;
 		UnixQueuedEntry &q = *c.in_flight[i].entry;

@@ -68,12 +68,9 @@ uint32_t deleted_file(DumpContext &c, FileEntry *f, const std::string &link, con
 	std::pair<uint64_t, uint64_t> inode = {f->reg->dev, f->reg->ino};
 	if (auto it = c.mapped_deleted.find(inode); it != c.mapped_deleted.end())
 		return it->second;
-	if (c.open_deleted.count(inode))
-		c.refuse(format("maps the deleted file %s at 0x%llx, which the tree has open too: not supported yet",
-				f->reg->path, (unsigned long long)v.start));
 	f->reg->flags = O_RDWR;
 	uint32_t id = c.files.add(f);
-	save_ghost(c, f, link, f->reg->size, format("the mapping at 0x%llx", (unsigned long long)v.start));
+	save_ghost(c, f, link, format("the mapping at 0x%llx", (unsigned long long)v.start));
 	return c.mapped_deleted[inode] = id;
 }
 

@@ -29,6 +29,9 @@ public:
 	// theirs to take (a POSIX lock is the taker's), and so is the owner for
 	// SIGIO (a process that may not be made yet).
 	void leave_to_processes() { for_processes_ = true; }
+	// Deleted files made again for several files of the tree, by the id of
+	// their ghost image: their files are opened from them.
+	void use_ghosts(const std::map<uint32_t, int> &fds) { ghosts_ = &fds; }
 
 	// For open steps.
 	const ImagesDir &dir() const { return dir_; }
@@ -46,6 +49,14 @@ public:
 	// flight in a unix socket; opened by criu for several processes) keeps
 	// its own parked.
 	FileDesc *file_by_id(uint32_t id) const;
+	// The deleted file of ghost image id made again (use_ghosts), or -1.
+	int ghost(uint32_t id) const
+	{
+		if (!ghosts_)
+			return -1;
+		auto it = ghosts_->find(id);
+		return it == ghosts_->end() ? -1 : it->second;
+	}
 
 private:
 	void finish(FileDesc &file);
@@ -56,6 +67,7 @@ private:
 	std::map<int, FileDesc *> by_fd_;
 	std::map<uint32_t, FileDesc *> by_id_;
 	bool for_processes_ = false;
+	const std::map<uint32_t, int> *ghosts_ = nullptr;
 };
 
 } // namespace criu

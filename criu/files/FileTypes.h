@@ -71,6 +71,11 @@ bool is_tree_pty(DumpedFd &d);
 // A deleted file, made again from its ghost image for as long as it takes
 // to open it with flags: a descriptor of it, which is all that is left.
 int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags);
+// The same, left at its path (the caller unlinks it): a descriptor O_RDWR.
+int make_ghost(const ImagesDir &dir, const FileEntry &f);
+// The file id that names deleted file f's ghost image (several files of
+// one inode share one).
+inline uint32_t ghost_of(const FileEntry &f) { return f.reg->has_ghost ? f.reg->ghost : f.id; }
 // Who gets SIGIO for the file, if anyone; the entry of any file type.
 FownEntry *dump_fown(DumpedFd &d);
 // The locks held through the file (FileLocks.cpp), of any file type.

@@ -1,6 +1,7 @@
 // Restore of regular files (deleted ones from their ghost image) and of
 // the descriptors shared with the outside.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <compel/error.hpp>
@@ -15,13 +16,13 @@ namespace criu {
 using compel::Error;
 using compel::format;
 
-int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags)
+int make_ghost(const ImagesDir &dir, const FileEntry &f)
 {
 	const RegFileEntry &r = *f.reg;
-	UniqueFd out(open(r.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, r.mode & 07777));
+	UniqueFd out(open(r.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, r.mode & 07777));
 	if (!out)
 		throw Error(format("cannot recreate the deleted file %s", r.path), errno);
-	UniqueFd in(openat(dir.fd(), format("ghost-%u.img", f.id).c_str(), O_RDONLY | O_CLOEXEC));
+	UniqueFd in(openat(dir.fd(), format("ghost-%u.img", ghost_of(f)).c_str(), O_RDONLY | O_CLOEXEC));
 	int err = in ? 0 : errno;
 	char buf[1 << 16];
 	ssize_t n = 0;
@@ -30,17 +31,38 @@ int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags)
 			err = errno ? errno : EIO;
 	if (n < 0)
 		err = errno;
-	out.reset();
-	int fd = err ? -1 : open(r.path, int(flags));
-	if (fd < 0 && !err)
-		err = errno;
-	unlink(r.path);
-	if (err)
-		throw Error(format("cannot recreate the deleted file %s from ghost-%u.img", r.path, f.id), err);
+	if (err) {
+		unlink(r.path);
+		throw Error(format("cannot recreate the deleted file %s from ghost-%u.img", r.path, ghost_of(f)), err);
+	}
+	return out.release();
+}
+
+int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags)
+{
+	UniqueFd made(make_ghost(dir, f));
+	int fd = open(f.reg->path, int(flags));
+	int err = errno;
+	unlink(f.reg->path);
+	if (fd < 0)
+		throw Error(format("cannot open the deleted file %s made again", f.reg->path), err);
 	return fd;
 }
 
 namespace {
+
+// A descriptor of deleted file r, made again (ghost): by its path while it
+// is linked there still, so that it is opened as it was; else through
+// /proc, a link to follow whatever the file was opened with (tempfile's
+// O_NOFOLLOW, which no descriptor of it then has).
+int reopen_ghost(const RegFileEntry &r, int ghost, uint32_t flags)
+{
+	struct stat there, made;
+	if (stat(r.path, &there) == 0 && fstat(ghost, &made) == 0 && there.st_dev == made.st_dev &&
+	    there.st_ino == made.st_ino)
+		return ::open(r.path, int(flags | O_CLOEXEC));
+	return ::open(format("/proc/self/fd/%d", ghost).c_str(), int((flags & ~uint32_t(O_NOFOLLOW)) | O_CLOEXEC));
+}
 
 class RegFile : public FileDesc {
 public:
@@ -50,7 +72,13 @@ public:
 	{
 		const RegFileEntry &r = *entry.reg;
 		uint32_t flags = r.flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC);
-		int made = r.deleted ? open_ghost(engine.dir(), entry, flags) : ::open(r.path, int(flags | O_CLOEXEC));
+		int made;
+		if (!r.deleted)
+			made = ::open(r.path, int(flags | O_CLOEXEC));
+		else if (int ghost = engine.ghost(ghost_of(entry)); ghost >= 0)
+			made = reopen_ghost(r, ghost, flags);
+		else
+			made = open_ghost(engine.dir(), entry, flags);
 		if (made < 0)
 			throw Error(format("cannot open %s", r.path), errno);
 		made = engine.park(made);

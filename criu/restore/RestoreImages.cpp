@@ -277,6 +277,20 @@ void check_epoll_targets(const std::map<uint32_t, FileEntry *> &by_id)
 		}
 }
 
+// A deleted file names the one whose ghost image holds its contents: a
+// deleted file of the images, which holds its own.
+void check_ghosts(const std::map<uint32_t, FileEntry *> &by_id)
+{
+	for (const auto &[id, f] : by_id) {
+		if (!f->reg || !f->reg->deleted || !f->reg->has_ghost)
+			continue;
+		auto g = by_id.find(f->reg->ghost);
+		if (g == by_id.end() || !g->second->reg || !g->second->reg->deleted || ghost_of(*g->second) != g->first)
+			bad("files.img", format("file %u: reg.ghost %u is not a deleted file with its own ghost image", id,
+						f->reg->ghost));
+	}
+}
+
 void index_files(RestoreTree &tree, std::map<uint32_t, FileEntry *> &by_id)
 {
 	std::map<uint32_t, const FileEntry *> pipes; // the entry with each pipe's size and bytes
@@ -573,6 +587,7 @@ RestoreTree read_images(const ImagesDir &dir)
 	std::map<uint32_t, FileEntry *> by_id;
 	index_files(tree, by_id);
 	check_epoll_targets(by_id);
+	check_ghosts(by_id);
 	check_unix_sockets(tree);
 	for (RestoreImages &img : tree.procs) {
 		if (img.zombie())

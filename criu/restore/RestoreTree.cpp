@@ -414,6 +414,100 @@ private:
 	std::map<uint32_t, uint32_t> parent_;
 };
 
+// Deleted files that several files of the tree are (mappings, descriptors
+// opened apart): criu makes each again from its ghost image, once, and
+// holds it.  Each process that maps it gets a descriptor of it, so that
+// shared mappings of it are one memory again, and criu opens descriptors
+// of it from it (SharedFiles), so that all are the same file: by its path,
+// where it stays until then (unlink()), unless another of the same name
+// is there.
+class Ghosts {
+public:
+	Ghosts(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
+	{
+		const std::map<uint32_t, FileEntry *> &files = live.front()->files_by_id;
+		std::map<uint32_t, int> users; // files, by ghost
+		for (const auto &[id, f] : files)
+			if (f->reg && f->reg->deleted)
+				users[ghost_of(*f)]++;
+		for (const RestoreImages *img : live)
+			mapped_.merge(of_img(*img));
+		std::set<uint32_t> made;
+		for (uint32_t id : mapped_)
+			made.insert(ghost_of(*files.at(id)));
+		for (const auto &[ghost, n] : users)
+			if (n > 1)
+				made.insert(ghost);
+		try {
+			for (uint32_t ghost : made) {
+				const FileEntry &f = *files.at(ghost);
+				if (!linked_.count(f.reg->path)) {
+					fds_[ghost] = make_ghost(dir, f);
+					linked_.insert(f.reg->path);
+				} else {
+					fds_[ghost] = open_ghost(dir, f, O_RDWR | O_CLOEXEC);
+				}
+			}
+		} catch (const Error &) {
+			drop();
+			throw;
+		}
+	}
+	~Ghosts() { drop(); }
+	Ghosts(const Ghosts &) = delete;
+	Ghosts &operator=(const Ghosts &) = delete;
+
+	// criu's copies, by the id of their ghost image.
+	const std::map<uint32_t, int> &fds() const { return fds_; }
+	// Deleted again, once criu has opened what it opens of them.
+	void unlink()
+	{
+		for (const std::string &path : linked_)
+			::unlink(path.c_str());
+		linked_.clear();
+	}
+	// A descriptor's file (not only a mapping's) that criu opens from the
+	// deleted file it made.
+	bool opens(const FileEntry &f) const
+	{
+		return f.reg && f.reg->deleted && fds_.count(ghost_of(f)) && !mapped_.count(f.id);
+	}
+	// What img maps, by the file id of the mapping.
+	std::vector<std::pair<uint64_t, int>> of(const RestoreImages &img) const
+	{
+		std::vector<std::pair<uint64_t, int>> out;
+		for (uint32_t id : of_img(img))
+			out.push_back({id, fds_.at(ghost_of(img.file(id)))});
+		return out;
+	}
+
+private:
+	static std::set<uint32_t> of_img(const RestoreImages &img)
+	{
+		std::set<uint32_t> ids;
+		for (size_t i = 0; i < img.mm->n_vmas; i++) {
+			const VmaEntry &v = *img.mm->vmas[i];
+			if ((v.kind == VMA_ENTRY__KIND_T__FILE_SHARED || v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE) &&
+			    img.file(v.file_id).reg->deleted)
+				ids.insert(v.file_id);
+		}
+		return ids;
+	}
+
+	void drop()
+	{
+		unlink();
+		for (auto &[id, fd] : fds_)
+			close(fd);
+		fds_.clear();
+	}
+
+	std::set<uint32_t> mapped_; // the file ids of mappings
+	std::map<uint32_t, int> fds_;
+	std::set<std::string> linked_; // paths where they are still
+
+};
+
 // Files that several processes of the tree share (one open file inherited
 // over fork, or the files of a group in different processes: a shell
 // pipeline's pipe, a socketpair between a parent and its child), and the
@@ -423,7 +517,7 @@ private:
 // has children).
 class SharedFiles {
 public:
-	SharedFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
+	SharedFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live, const Ghosts &ghosts)
 		: sfd_(highest_own_fd()), engine_(sfd_, dir)
 	{
 		const std::map<uint32_t, FileEntry *> &files = live.front()->files_by_id;
@@ -439,11 +533,15 @@ public:
 		for (const auto &[group, pids] : users)
 			if (pids.size() > 1)
 				chosen.insert(group);
+		for (const auto &[id, f] : files)
+			if (ghosts.opens(*f))
+				chosen.insert(groups.of(id));
 		choose_epolls(live, files, groups, chosen);
 		for (const auto &[id, f] : files)
 			if (f->type != FILE_ENTRY__TYPE_T__EXTERNAL && chosen.count(groups.of(id)))
 				engine_.add(factory_.make(*f), {});
 		engine_.leave_to_processes();
+		engine_.use_ghosts(ghosts.fds());
 		engine_.run();
 	}
 	~SharedFiles() { engine_.close_unplaced(); }
@@ -583,50 +681,6 @@ private:
 	}
 
 	std::map<uint64_t, int> fds_;
-};
-
-// Deleted files that processes of the tree map: criu makes each again from
-// its ghost image, once, and sends each process that maps it a descriptor
-// of it, so that shared mappings of it are one memory again.
-class MappedGhosts {
-public:
-	MappedGhosts(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
-	{
-		for (const RestoreImages *img : live)
-			for (uint32_t id : of_img(*img))
-				if (!fds_.count(id))
-					fds_[id] = open_ghost(dir, img->file(id), O_RDWR | O_CLOEXEC);
-	}
-	~MappedGhosts()
-	{
-		for (auto &[id, fd] : fds_)
-			close(fd);
-	}
-	MappedGhosts(const MappedGhosts &) = delete;
-	MappedGhosts &operator=(const MappedGhosts &) = delete;
-
-	std::vector<std::pair<uint64_t, int>> of(const RestoreImages &img) const
-	{
-		std::vector<std::pair<uint64_t, int>> out;
-		for (uint32_t id : of_img(img))
-			out.push_back({id, fds_.at(id)});
-		return out;
-	}
-
-private:
-	static std::set<uint32_t> of_img(const RestoreImages &img)
-	{
-		std::set<uint32_t> ids;
-		for (size_t i = 0; i < img.mm->n_vmas; i++) {
-			const VmaEntry &v = *img.mm->vmas[i];
-			if ((v.kind == VMA_ENTRY__KIND_T__FILE_SHARED || v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE) &&
-			    img.file(v.file_id).reg->deleted)
-				ids.insert(v.file_id);
-		}
-		return ids;
-	}
-
-	std::map<uint32_t, int> fds_;
 };
 
 TreeRestorer::TreeRestorer(const RestoreTree &tree, const ImagesDir &dir, bool shell_job)
@@ -927,9 +981,10 @@ void TreeRestorer::create()
 	for (const RestoreImages &p : tree_.procs)
 		if (!p.zombie())
 			live.push_back(&p);
-	shared_ = std::make_unique<SharedFiles>(dir_, live);
+	ghosts_ = std::make_unique<Ghosts>(dir_, live);
+	shared_ = std::make_unique<SharedFiles>(dir_, live, *ghosts_);
+	ghosts_->unlink();
 	shmem_ = std::make_unique<SharedMemory>(live);
-	ghosts_ = std::make_unique<MappedGhosts>(dir_, live);
 	if (Progress::wanted(tree_.data_pages * 4096)) {
 		void *counter = mmap(nullptr, sizeof(*pages_read_), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (counter != MAP_FAILED) {

@@ -14,9 +14,9 @@
 
 namespace criu {
 
+class Ghosts;
 class SharedFiles;
 class SharedMemory;
-class MappedGhosts;
 
 // Makes the processes of a dump with their pids, sessions and process
 // groups, and has each restore itself.
@@ -87,9 +87,9 @@ private:
 	int was_subreaper_ = 0;
 	std::vector<Made> made_;
 	std::map<pid_t, pid_t> helper_of_; // a helper's pid: who made it
+	std::unique_ptr<Ghosts> ghosts_;
 	std::unique_ptr<SharedFiles> shared_;
 	std::unique_ptr<SharedMemory> shmem_;
-	std::unique_ptr<MappedGhosts> ghosts_;
 	// On a terminal: the bytes the processes have read of their pages.
 	std::optional<Progress> progress_;
 	std::atomic<uint64_t> *pages_read_ = nullptr;

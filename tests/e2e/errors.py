@@ -119,8 +119,6 @@ def dump_errors(c, work):
               "not supported yet")),
             ("ptytyped", "a pty with a line typed that its slave has not read",
              ("fd 4 is /dev/pts/", "with 6 bytes typed but not read yet: not supported yet")),
-            ("mapopen", "a deleted file both mapped and open",
-             ("fd 3 is the deleted file", "mapopen.bin, which the tree maps too: not supported yet")),
             ("lostctty", "a session's terminal nobody holds open",
              ("leads a session whose controlling terminal (device 136:",
               "no process of the dumped tree holds open: not supported yet")),

@@ -7,7 +7,6 @@
  *                echo, which its master has not read, must stay there)
  *   ptyoutside   the slave of a pty whose master is elsewhere (E2E_PTY)
  *   lostctty     a session leader whose controlling pty's slave nobody holds
- *   mapopen      a deleted file both mapped and open
  *   selfsend     a socket in flight in what its own peer has received
  *   epollflying  an epoll watching an eventfd only in flight in a unix socket
  *   epollstdin   an epoll watching stdin (a pipe from the outside) and an
@@ -19,7 +18,6 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -110,11 +108,6 @@ int main(int argc, char **argv)
 		s = getenv("E2E_PTY") ? open(getenv("E2E_PTY"), O_RDWR | O_NOCTTY) : -1;
 		if (s < 0)
 			e2e_fail("cannot open the pty E2E_PTY names: %s", strerror(errno));
-	} else if (!strcmp(what, "mapopen")) {
-		s = open("mapopen.bin", O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (s < 0 || ftruncate(s, 4096) || mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s, 0) == MAP_FAILED ||
-		    unlink("mapopen.bin"))
-			e2e_fail("cannot set up: %s", strerror(errno));
 	} else if (!strcmp(what, "lostctty")) {
 		char name[64];
 

@@ -289,6 +289,26 @@ TEST_CASE("restore refuses file entries it cannot give back, naming the file and
 	write_process(dir, {&ep, &counter});
 	CHECK_THAT(refusal(dir), !Catch::Contains("epoll") && Catch::Contains("fs-4242.img"));
 
+	// A deleted file names the one whose ghost image it shares: a deleted
+	// file that has its own.
+	FileEntry gone = FILE_ENTRY__INIT, again = FILE_ENTRY__INIT;
+	RegFileEntry g = REG_FILE_ENTRY__INIT, a = REG_FILE_ENTRY__INIT;
+	gone.type = again.type = FILE_ENTRY__TYPE_T__REG;
+	gone.reg = &g, again.reg = &a;
+	g.path = a.path = const_cast<char *>("/tmp/gone");
+	g.deleted = a.deleted = g.has_deleted = a.has_deleted = true;
+	a.has_ghost = true, a.ghost = 3;
+	write_process(dir, {&gone, &again});
+	CHECK_THAT(refusal(dir),
+		   Catch::Contains("files.img: file 2: reg.ghost 3 is not a deleted file with its own ghost image"));
+	g.has_ghost = true, g.ghost = 2, a.ghost = 1;
+	write_process(dir, {&gone, &again});
+	CHECK_THAT(refusal(dir),
+		   Catch::Contains("files.img: file 1: reg.ghost 2 is not a deleted file with its own ghost image"));
+	g.ghost = 1;
+	write_process(dir, {&gone, &again});
+	CHECK_THAT(refusal(dir), !Catch::Contains("ghost") && Catch::Contains("fs-4242.img"));
+
 	FownEntry owner = FOWN_ENTRY__INIT;
 	owner.type = 7;
 	pipe.fown = &owner;
