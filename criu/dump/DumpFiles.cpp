@@ -159,6 +159,23 @@ std::string socket_kind(DumpedFd &d)
 	return format("a %s%s socket", family, kind);
 }
 
+// "an io_uring instance", "a pidfd"...: what an anonymous inode's name
+// (anon_inode:[io_uring]) says it is.
+std::string anon_inode_kind(const std::string &target)
+{
+	static const std::pair<const char *, const char *> kKinds[] = {
+		{"anon_inode:[io_uring]", "an io_uring instance"}, {"anon_inode:[userfaultfd]", "a userfaultfd"},
+		{"anon_inode:[pidfd]", "a pidfd"},		    {"anon_inode:[perf_event]", "a perf event"},
+		{"anon_inode:[fanotify]", "a fanotify group"},	    {"anon_inode:bpf-map", "a BPF map"},
+		{"anon_inode:bpf-prog", "a BPF program"},	    {"anon_inode:bpf_link", "a BPF link"},
+		{"anon_inode:[vfio-device]", "a VFIO device"},	    {"anon_inode:kvm-vm", "a KVM virtual machine"},
+	};
+	for (const auto &[name, kind] : kKinds)
+		if (target == name)
+			return kind;
+	return "an anonymous inode";
+}
+
 FileEntry *external(DumpContext &c, const std::string &key, uint32_t flags)
 {
 	ExternalEntry e = EXTERNAL_ENTRY__INIT;
@@ -223,7 +240,7 @@ FileEntry *describe(DumpContext &c, DumpedFd &d)
 	std::string what = S_ISSOCK(st.st_mode)  ? socket_kind(d)
 			   : S_ISCHR(st.st_mode) ? "a character device"
 			   : S_ISBLK(st.st_mode) ? "a block device"
-						 : "an anonymous inode";
+						 : anon_inode_kind(d.target);
 	c.refuse(format("fd %d is %s (%s): not supported yet", fd, what.c_str(), d.target.c_str()));
 }
 

@@ -128,6 +128,8 @@ def dump_errors(c, work):
             ("epollflying", "an epoll watching a file only in flight",
              ("fd 3 is an epoll that watches a file (added as fd 4) no process of the tree has open: not "
               "supported",)),
+            ("iouring", "an io_uring instance",
+             ("fd 3 is an io_uring instance (anon_inode:[io_uring]): not supported yet",)),
             ("epollstdin", "an epoll criu must make watching stdin from the outside",
              ("fd 0, shared with the outside, is the target of an epoll that processes share or whose targets "
               "moved: not supported yet",))):

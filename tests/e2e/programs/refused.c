@@ -11,6 +11,7 @@
  *   epollflying  an epoll watching an eventfd only in flight in a unix socket
  *   epollstdin   an epoll watching stdin (a pipe from the outside) and an
  *                eventfd moved from the number it was added with
+ *   iouring      an io_uring instance, and a pidfd
  * The dump must fail naming it, and the process go on as before.
  */
 #define _GNU_SOURCE
@@ -19,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include "e2e.h"
@@ -104,6 +106,13 @@ int main(int argc, char **argv)
 		if (read(s, echo, sizeof(echo)) != 7 || memcmp(echo, "typed\r\n", 7))
 			e2e_fail("the echo of the typed line is lost");
 		e2e_pass();
+	} else if (!strcmp(what, "iouring")) {
+		char params[120] = {0}; /* struct io_uring_params */
+
+		s = (int)syscall(SYS_io_uring_setup, 4, params);
+		t = (int)syscall(SYS_pidfd_open, getpid(), 0);
+		if (s < 0 || t < 0)
+			e2e_fail("cannot set up: %s", strerror(errno));
 	} else if (!strcmp(what, "ptyoutside")) {
 		s = getenv("E2E_PTY") ? open(getenv("E2E_PTY"), O_RDWR | O_NOCTTY) : -1;
 		if (s < 0)
