@@ -82,6 +82,7 @@ bool shareable(const FileEntry &f)
 	case FILE_ENTRY__TYPE_T__MEMFD:
 	case FILE_ENTRY__TYPE_T__TTY:
 	case FILE_ENTRY__TYPE_T__UNIX_SK:
+	case FILE_ENTRY__TYPE_T__NETLINK_SK:
 		return true;
 	default:
 		return false;
@@ -222,7 +223,9 @@ FileEntry *describe(DumpContext &c, DumpedFd &d)
 		bool first;
 		d.inode_id(first); // refused if another process of the tree has it too
 		f = dump_unix_socket(d);
-	} else if (info.eventfd)
+	} else if (S_ISSOCK(st.st_mode) && socket_domain(d) == AF_NETLINK)
+		f = dump_netlink_socket(d);
+	else if (info.eventfd)
 		f = dump_eventfd(d);
 	else if (info.signalfd)
 		f = dump_signalfd(d);

@@ -93,6 +93,8 @@ std::unique_ptr<FileDesc> FileDescFactory::make(const FileEntry &e)
 		return memfd_desc(e, memfds_[e.memfd->inode_id]);
 	case FILE_ENTRY__TYPE_T__UNIX_SK:
 		return unix_socket_desc(e, unix_sockets_);
+	case FILE_ENTRY__TYPE_T__NETLINK_SK:
+		return netlink_socket_desc(e);
 	case FILE_ENTRY__TYPE_T__TTY:
 		return tty_desc(e, ptys_[e.tty->index]);
 	default:
@@ -131,6 +133,8 @@ uint32_t status_flags(const FileEntry &e)
 		return e.memfd->flags;
 	case FILE_ENTRY__TYPE_T__UNIX_SK:
 		return e.unix_sk->flags;
+	case FILE_ENTRY__TYPE_T__NETLINK_SK:
+		return e.netlink_sk->flags;
 	case FILE_ENTRY__TYPE_T__TTY:
 		return e.tty->flags;
 	default:

@@ -59,6 +59,7 @@ FileEntry *dump_epoll(DumpedFd &d);
 void name_epoll_targets(DumpShared &s);
 FileEntry *dump_memfd(DumpedFd &d);
 FileEntry *dump_unix_socket(DumpedFd &d);
+FileEntry *dump_netlink_socket(DumpedFd &d);
 FileEntry *dump_tty(DumpedFd &d); // a pty whose master the process holds
 // The entry of a descriptor in flight (DumpFiles.cpp): the types that
 // need nothing else of the process.
@@ -119,6 +120,9 @@ std::unique_ptr<FileDesc> inotify_desc(const FileEntry &e);
 std::unique_ptr<FileDesc> epoll_desc(const FileEntry &e);
 std::unique_ptr<FileDesc> memfd_desc(const FileEntry &e, std::shared_ptr<MemfdInode> &inode);
 std::unique_ptr<FileDesc> unix_socket_desc(const FileEntry &e, std::shared_ptr<UnixSockets> &all);
+std::unique_ptr<FileDesc> netlink_socket_desc(const FileEntry &e);
+// The SOL_NETLINK options a netlink socket's entry keeps: bit n, option n.
+uint32_t netlink_option_bits();
 std::unique_ptr<FileDesc> tty_desc(const FileEntry &e, std::shared_ptr<PtyInode> &inode);
 
 // Sets the flags F_SETFL can (O_NONBLOCK, O_APPEND, O_NOATIME) but

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <map>
+#include <linux/netlink.h>
 #include <netinet/tcp.h>
 #include <set>
 #include <sys/socket.h>
@@ -38,6 +39,7 @@ constexpr size_t kMaxSocketQueue = size_t(1) << 30;      // more than any socket
 // glibc 2.36 lacks).
 constexpr uint32_t kKnownSeals = 0x3f;
 constexpr uint32_t kMaxSignal = 64;
+constexpr size_t kMaxNetlinkGroupWords = 1024; // 32768 multicast groups, more than any protocol has
 
 [[noreturn]] void bad(const std::string &file, const std::string &why)
 {
@@ -88,6 +90,7 @@ const char *missing_part(const FileEntry &f)
 	case FILE_ENTRY__TYPE_T__EPOLL: return f.epoll ? nullptr : "epoll";
 	case FILE_ENTRY__TYPE_T__MEMFD: return f.memfd ? nullptr : "memfd";
 	case FILE_ENTRY__TYPE_T__UNIX_SK: return f.unix_sk ? nullptr : "unix_sk";
+	case FILE_ENTRY__TYPE_T__NETLINK_SK: return f.netlink_sk ? nullptr : "netlink_sk";
 	case FILE_ENTRY__TYPE_T__TTY: return f.tty ? nullptr : "tty";
 	default: return "type";
 	}
@@ -147,6 +150,20 @@ void check_unix_sk(const UnixSkEntry &u, const FieldError &field)
 		field("unix_sk.queue", format("holds %zu bytes, more than %zu", bytes, kMaxSocketQueue));
 }
 
+void check_netlink_sk(const NetlinkSkEntry &n, const FieldError &field)
+{
+	if (n.type != SOCK_RAW && n.type != SOCK_DGRAM)
+		field("netlink_sk.type", format("%u is not SOCK_RAW or SOCK_DGRAM", n.type));
+	if (n.protocol >= MAX_LINKS)
+		field("netlink_sk.protocol", format("%u is not a netlink protocol (0 to %d)", n.protocol, MAX_LINKS - 1));
+	if (n.options & ~netlink_option_bits())
+		field("netlink_sk.options", format("%x holds options criu does not know", n.options));
+	if (n.n_groups > kMaxNetlinkGroupWords)
+		field("netlink_sk.groups", format("has %zu words, more than %zu", n.n_groups, kMaxNetlinkGroupWords));
+	if (n.sndbuf > INT_MAX || n.rcvbuf > INT_MAX)
+		field("netlink_sk.sndbuf", "or rcvbuf is out of range");
+}
+
 void check_tty(const TtyEntry &t, const FieldError &field)
 {
 	if (t.cc.len > NCCS)
@@ -187,6 +204,8 @@ void check_file(const FileEntry &f, std::map<uint32_t, const FileEntry *> &pipes
 		field("memfd.seals", format("%x holds unknown seals", f.memfd->seals));
 	if (f.unix_sk)
 		check_unix_sk(*f.unix_sk, field);
+	if (f.netlink_sk)
+		check_netlink_sk(*f.netlink_sk, field);
 	if (f.tty)
 		check_tty(*f.tty, field);
 	for (size_t i = 0; i < f.n_locks; i++)

@@ -130,6 +130,8 @@ def dump_errors(c, work):
               "supported",)),
             ("iouring", "an io_uring instance",
              ("fd 3 is an io_uring instance (anon_inode:[io_uring]): not supported yet",)),
+            ("netlinkqueue", "a netlink socket with the kernel's answer not read",
+             ("fd 3 is a netlink socket (protocol 0) with messages from the kernel not read yet: not supported yet",)),
             ("epollstdin", "an epoll criu must make watching stdin from the outside",
              ("fd 0, shared with the outside, is the target of an epoll that processes share or whose targets "
               "moved: not supported yet",))):

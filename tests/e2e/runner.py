@@ -241,6 +241,19 @@ def agrees(before, take, churn):
     compare_tree(before, take(), churn)
 
 
+def steady(take, what):
+    """What take() finds once two looks 0.1 s apart agree: a server closes
+    the connections of clients that have just gone a moment later."""
+    seen = [take()]
+
+    def same_twice():
+        time.sleep(0.1)
+        seen.append(take())
+        return seen[-1] == seen[-2]
+    wait_for(same_twice, what)
+    return seen[-1]
+
+
 def wait_for(predicate, what, timeout=10):
     deadline = time.time() + timeout
     while time.time() < deadline:

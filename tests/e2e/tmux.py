@@ -23,7 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from realprogram import criu, main  # noqa: E402
-from runner import Failure, agrees, outside_tree, tree_of, wait_for  # noqa: E402
+from runner import Failure, agrees, outside_tree, steady, tree_of, wait_for  # noqa: E402
 
 
 def tmux(args, *argv):
@@ -42,20 +42,6 @@ def typed(args, command, shows):
     """Types command into the pane; waits until a line of it shows shows."""
     tmux(args, "send-keys", "-t", "e2e", command, "Enter")
     wait_for(lambda: shows in pane(args), f"the pane to show {shows!r}")
-
-
-def steady(server):
-    """What is seen of the tree from outside once the server has closed the
-    connections of the tmux commands the test ran: it does so when it reads
-    their end, a moment after each command returned."""
-    seen = [outside_tree(server)]
-
-    def same_twice():
-        time.sleep(0.1)
-        seen.append(outside_tree(server))
-        return seen[-1] == seen[-2]
-    wait_for(same_twice, "the tmux server to close its clients' connections")
-    return seen[-1]
 
 
 def reap_all():
@@ -79,7 +65,7 @@ def one_round(args, leave_running):
         wait_for(lambda: pane(args) == shown and time.sleep(0.1) is None and pane(args) == shown,
                  "the pane to settle")
         tree = tree_of(server)
-        before = steady(server)
+        before = steady(lambda: outside_tree(server), "the tmux server to close its clients' connections")
         images = os.path.join(args.workdir, "images")
         shutil.rmtree(images, ignore_errors=True)
         criu(args, "dump", "-t", str(server), "-D", images, "-o", "dump.log", "-v4",

@@ -12,9 +12,12 @@
  *   epollstdin   an epoll watching stdin (a pipe from the outside) and an
  *                eventfd moved from the number it was added with
  *   iouring      an io_uring instance, and a pidfd
+ *   netlinkqueue a netlink socket with the kernel's answer not read yet
  * The dump must fail naming it, and the process go on as before.
  */
 #define _GNU_SOURCE
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -112,6 +115,15 @@ int main(int argc, char **argv)
 		s = (int)syscall(SYS_io_uring_setup, 4, params);
 		t = (int)syscall(SYS_pidfd_open, getpid(), 0);
 		if (s < 0 || t < 0)
+			e2e_fail("cannot set up: %s", strerror(errno));
+	} else if (!strcmp(what, "netlinkqueue")) {
+		struct {
+			struct nlmsghdr h;
+			struct ifinfomsg i;
+		} req = {{NLMSG_LENGTH(sizeof(struct ifinfomsg)), RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, 1, 0}, {0}};
+
+		s = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		if (s < 0 || send(s, &req, req.h.nlmsg_len, 0) != (ssize_t)req.h.nlmsg_len)
 			e2e_fail("cannot set up: %s", strerror(errno));
 	} else if (!strcmp(what, "ptyoutside")) {
 		s = getenv("E2E_PTY") ? open(getenv("E2E_PTY"), O_RDWR | O_NOCTTY) : -1;

@@ -309,6 +309,28 @@ TEST_CASE("restore refuses file entries it cannot give back, naming the file and
 	write_process(dir, {&gone, &again});
 	CHECK_THAT(refusal(dir), !Catch::Contains("ghost") && Catch::Contains("fs-4242.img"));
 
+	FileEntry nl = FILE_ENTRY__INIT;
+	NetlinkSkEntry n = NETLINK_SK_ENTRY__INIT;
+	nl.type = FILE_ENTRY__TYPE_T__NETLINK_SK;
+	write_process(dir, {&nl});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: netlink_sk is missing"));
+	nl.netlink_sk = &n;
+	n.type = SOCK_STREAM;
+	write_process(dir, {&nl});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: netlink_sk.type 1 is not SOCK_RAW or SOCK_DGRAM"));
+	n.type = SOCK_RAW, n.protocol = 32;
+	write_process(dir, {&nl});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: netlink_sk.protocol 32 is not a netlink protocol"));
+	n.protocol = 0, n.options = 1u << 31;
+	write_process(dir, {&nl});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: netlink_sk.options 80000000 holds options"));
+	n.options = 0, n.sndbuf = 1u << 31;
+	write_process(dir, {&nl});
+	CHECK_THAT(refusal(dir), Catch::Contains("files.img: file 1: netlink_sk.sndbuf or rcvbuf is out of range"));
+	n.sndbuf = 4096;
+	write_process(dir, {&nl});
+	CHECK_THAT(refusal(dir), !Catch::Contains("netlink") && Catch::Contains("fs-4242.img"));
+
 	FownEntry owner = FOWN_ENTRY__INIT;
 	owner.type = 7;
 	pipe.fown = &owner;
