@@ -1,7 +1,10 @@
 // Pseudoterminals whose master the process holds: the master and its
 // slave, each with its terminal settings and window size; the master's
-// packet mode, lock, and what the slave side wrote that it has not read.  Restore gets the same index back from /dev/ptmx,
-// so that /dev/pts/<index> names the same terminal.
+// packet mode, lock, what the slave side wrote that it has not read, and
+// what was typed that the slave side has not read.  Restore gets the same
+// index back from /dev/ptmx, so that /dev/pts/<index> names the same
+// terminal.
+#include <algorithm>
 #include <sys/syscall.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -140,6 +143,79 @@ ProtobufCBinaryData take_output(DumpedFd &d, int master, uint32_t index, size_t 
 	return {got, bytes};
 }
 
+// Types bytes into pty index again, as input its slave side has processed
+// already: with echo and the input processing that would change them
+// again (CR translation, signals) off for as long as it takes.  Canonical
+// mode stays, so that lines are lines again and a partial one is still
+// partial; flow control stays too (a master in packet mode would be told
+// of a change).  TIOCSTI, not a write to the master: the line discipline
+// takes the bytes before the settings come back, not a moment later.
+void type_in(int master, uint32_t index, const uint8_t *bytes, size_t len)
+{
+	UniqueFd slave = open_slave(master, index);
+	termios tio, quiet;
+	if (tcgetattr(slave.get(), &tio) != 0)
+		throw Error(format("cannot read the settings of pty %u", index), errno);
+	quiet = tio;
+	quiet.c_lflag &= ~tcflag_t(ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE | ISIG | IEXTEN);
+	quiet.c_iflag &= ~tcflag_t(ICRNL | INLCR | IGNCR | ISTRIP | IUCLC | PARMRK | INPCK | BRKINT);
+	if (tcsetattr(slave.get(), TCSANOW, &quiet) != 0)
+		throw Error(format("cannot turn echo and input processing of pty %u off", index), errno);
+	size_t done = 0;
+	while (done < len && ioctl(slave.get(), TIOCSTI, bytes + done) == 0)
+		done++;
+	int err = errno;
+	if (tcsetattr(slave.get(), TCSANOW, &tio) != 0)
+		throw Error(format("cannot set the settings of pty %u back", index), errno);
+	if (done < len)
+		throw Error(format("cannot type %zu bytes into pty %u again (TIOCSTI)", len - done, index), err);
+}
+
+// What was typed into pty index (written to its master) and its slave side
+// has not read, a partial line in canonical mode too: read out of a slave
+// of criu's own with canonical mode off for a moment (the line discipline
+// gives all it holds then, and is empty when canonical mode comes back,
+// which leaves it as before), and typed in again at once, so that the
+// process finds it there whether it goes on or the dump fails.
+ProtobufCBinaryData take_input(DumpedFd &d, int master, uint32_t index)
+{
+	UniqueFd slave = open_slave(master, index);
+	termios tio, raw;
+	if (tcgetattr(slave.get(), &tio) != 0)
+		d.fail(format("cannot read the settings of pty %u", index), errno);
+	raw = tio;
+	raw.c_lflag &= ~tcflag_t(ICANON);
+	raw.c_cc[VMIN] = 0, raw.c_cc[VTIME] = 0;
+	if (tcsetattr(slave.get(), TCSANOW, &raw) != 0)
+		d.fail(format("cannot turn canonical mode of pty %u off", index), errno);
+	int queued = 0;
+	std::vector<uint8_t> bytes;
+	int err = ioctl(slave.get(), FIONREAD, &queued) != 0 ? errno : 0;
+	bytes.resize(size_t(std::max(queued, 0)));
+	size_t got = 0;
+	while (!err && got < bytes.size()) {
+		ssize_t n = read(slave.get(), bytes.data() + got, bytes.size() - got);
+		if (n <= 0) {
+			err = n < 0 ? errno : EIO;
+			break;
+		}
+		got += size_t(n);
+	}
+	if (tcsetattr(slave.get(), TCSANOW, &tio) != 0)
+		d.fail(format("cannot set the settings of pty %u back", index), errno);
+	try {
+		if (got)
+			type_in(master, index, bytes.data(), got);
+	} catch (const Error &e) {
+		d.fail(format("lost %zu bytes typed into pty %u (%s)", got, index, e.what()), e.err());
+	}
+	if (err)
+		d.fail(format("cannot read the %d bytes typed into pty %u", queued, index), err);
+	uint8_t *kept = d.c.arena.array<uint8_t>(got);
+	std::copy(bytes.begin(), bytes.begin() + ptrdiff_t(got), kept);
+	return {got, kept};
+}
+
 } // namespace
 
 bool is_pty(const std::string &path)
@@ -172,10 +248,8 @@ FileEntry *dump_tty(DumpedFd &d)
 					d.target.c_str()));
 	}
 	int queued = 0;
-	if (ioctl(tty, FIONREAD, &queued) != 0)
+	if (t.master && ioctl(tty, FIONREAD, &queued) != 0)
 		d.fail("cannot read how much its terminal holds (FIONREAD)", errno);
-	if (queued && !t.master)
-		d.refuse(format("is %s with %d bytes typed but not read yet: not supported yet", d.target.c_str(), queued));
 	t.index = index;
 	t.flags = d.flags;
 	termios tio;
@@ -220,6 +294,12 @@ FileEntry *dump_tty(DumpedFd &d)
 		if (queued) {
 			t.has_output = true;
 			t.output = take_output(d, tty, index, size_t(queued));
+		}
+		// A slave that nobody holds has read nothing: opening one to look
+		// would end the state of a pty whose slave was never opened.
+		if (!t.hung_up && holds_slave(d, index)) {
+			t.input = take_input(d, tty, index);
+			t.has_input = t.input.len != 0;
 		}
 	}
 	FileEntry f = FILE_ENTRY__INIT;
@@ -312,7 +392,9 @@ public:
 		try {
 			if (t.has_output)
 				write_through_slave(m, t.index, t.output.data, t.output.len);
-			else if (t.hung_up)
+			if (t.has_input)
+				type_in(m, t.index, t.input.data, t.input.len);
+			if (t.hung_up && !t.has_output)
 				open_slave(m, t.index); // and closed: as the process's were
 			apply_settings(m, t);
 			int pkt = t.packet_mode, locked = t.locked;

@@ -117,8 +117,6 @@ def dump_errors(c, work):
             ("ptyunread", "a pty holding a line nobody read",
              ("fd 3 is /dev/ptmx with", "bytes not read yet, and no process of the tree holds its slave: "
               "not supported yet")),
-            ("ptytyped", "a pty with a line typed that its slave has not read",
-             ("fd 4 is /dev/pts/", "with 6 bytes typed but not read yet: not supported yet")),
             ("lostctty", "a session's terminal nobody holds open",
              ("leads a session whose controlling terminal (device 136:",
               "no process of the dumped tree holds open: not supported yet")),

@@ -3,8 +3,6 @@
  *   relsock      a unix socket bound to a relative path
  *   namedsender  a datagram queued from a named socket outside the tree
  *   ptyunread    a pty holding a line nobody has read (its slave never opened)
- *   ptytyped     a line typed into a pty that its slave has not read (the
- *                echo, which its master has not read, must stay there)
  *   ptyoutside   the slave of a pty whose master is elsewhere (E2E_PTY)
  *   lostctty     a session leader whose controlling pty's slave nobody holds
  *   selfsend     a socket in flight in what its own peer has received
@@ -96,19 +94,6 @@ int main(int argc, char **argv)
 		s = posix_openpt(O_RDWR | O_NOCTTY);
 		if (s < 0 || unlockpt(s) || write(s, "unread\n", 7) != 7)
 			e2e_fail("cannot set up: %s", strerror(errno));
-	} else if (!strcmp(what, "ptytyped")) {
-		char name[64], echo[16];
-
-		s = posix_openpt(O_RDWR | O_NOCTTY);
-		if (s < 0 || unlockpt(s) || ptsname_r(s, name, sizeof(name)) || (t = open(name, O_RDWR | O_NOCTTY)) < 0 ||
-		    write(s, "typed\n", 6) != 6)
-			e2e_fail("cannot set up: %s", strerror(errno));
-		e2e_ready(argc, argv);
-		e2e_wait();
-		/* The echo is still there for the master, once. */
-		if (read(s, echo, sizeof(echo)) != 7 || memcmp(echo, "typed\r\n", 7))
-			e2e_fail("the echo of the typed line is lost");
-		e2e_pass();
 	} else if (!strcmp(what, "iouring")) {
 		char params[120] = {0}; /* struct io_uring_params */
 
