@@ -14,12 +14,11 @@ PASS at the end.
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from realprogram import criu, main  # noqa: E402
+from realprogram import criu, end_all, main  # noqa: E402
 from runner import Failure, agrees, outside, steady, wait_for  # noqa: E402
 
 CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -84,11 +83,9 @@ def one_round(args, leave_running):
         shutil.rmtree(images, ignore_errors=True)
         criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
              *(["--leave-running"] if leave_running else []))
-        if leave_running:
-            if bus_id(address) != ident:
-                raise Failure("after a dump with --leave-running, the bus has another id")
-            os.kill(pid, signal.SIGKILL)
-        daemon.wait()
+        if leave_running and bus_id(address) != ident:
+            raise Failure("after a dump with --leave-running, the bus has another id")
+        end_all([pid], "the dumped dbus-daemon to end")  # with --leave-running, killed here
         criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
         agrees({pid: before}, lambda: {pid: outside(pid)}, False)
         if bus_id(address) != ident:
@@ -98,15 +95,7 @@ def one_round(args, leave_running):
         print(f"ok: dbus-daemon {'(--leave-running) ' if leave_running else ''}restored as {pid}: the same bus "
               f"{ident}, answering")
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
-        except ChildProcessError:
-            pass
+        end_all([pid], "dbus-daemon to end")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from realprogram import criu, main  # noqa: E402
+from realprogram import criu, end_all, main  # noqa: E402
 from runner import Failure, agrees, outside_tree, reap, tree_of, wait_for  # noqa: E402
 
 WORKERS = 2
@@ -134,16 +134,7 @@ def one_round(args, leave_running):
         print(f"ok: nginx {'(--leave-running) ' if leave_running else ''}restored as master {pid} with workers "
               f"{workers}: both answer, a reload starts {fresh}, SIGQUIT stops it")
     finally:
-        for p in set(tree_of(pid) + workers):  # the workers too, should the master be gone
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:
-                pass
-        except ChildProcessError:
-            pass
+        end_all(set(tree_of(pid) + workers), "nginx to end")  # the workers too, should the master be gone
 
 
 if __name__ == "__main__":

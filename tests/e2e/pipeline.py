@@ -12,13 +12,12 @@ the end.
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from realprogram import criu, main  # noqa: E402
-from runner import Failure, wait_for  # noqa: E402
+from realprogram import criu, end_all, main  # noqa: E402
+from runner import Failure, tree_of, wait_for  # noqa: E402
 
 
 def lines(path):
@@ -27,35 +26,6 @@ def lines(path):
     if text and not text.endswith("\n"):
         text = text[:text.rindex("\n") + 1] if "\n" in text else ""
     return text.splitlines()
-
-
-def tree_of(pid):
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        for task in os.listdir(f"/proc/{p}/task"):
-            with open(f"/proc/{p}/task/{task}/children") as f:
-                todo += [int(c) for c in f.read().split()]
-    return out
-
-
-def kill_all(procs):
-    for p in procs:
-        try:
-            os.kill(p, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def all_gone(procs):
-    """Reaps what ended (the subshells are our orphans now)."""
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-    except ChildProcessError:
-        pass
-    return not any(os.path.exists(f"/proc/{p}") for p in procs)
 
 
 def one_round(args, leave_running):
@@ -73,9 +43,7 @@ def one_round(args, leave_running):
         procs = tree_of(pid)
         criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
              *(["--leave-running"] if leave_running else []))
-        if leave_running:
-            kill_all(procs)
-        wait_for(lambda: all_gone(procs), "the dumped pipeline to be gone")
+        end_all(procs, "the dumped pipeline to be gone")  # with --leave-running, killed here
         before = lines(out)
         criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
         wait_for(lambda: len(lines(out)) >= len(before) + 3, "the restored pipeline to write 3 more lines")
@@ -88,12 +56,7 @@ def one_round(args, leave_running):
         print(f"ok: the pipeline {'(--leave-running) ' if leave_running else ''}of {len(procs)} processes "
               f"wrote {len(after) - len(before)} lines after its restore, {len(before)} before")
     finally:
-        try:
-            procs = tree_of(pid)
-        except FileNotFoundError:
-            procs = []
-        kill_all(procs)
-        wait_for(lambda: all_gone(procs), "the pipeline to end")
+        end_all(tree_of(pid), "the pipeline to end")
 
 
 if __name__ == "__main__":

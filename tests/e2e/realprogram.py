@@ -1,15 +1,17 @@
-"""What the tests of real programs (redis.py, pipeline.py) share: criu run
-in the test's directory, and a main() that runs a round with a plain dump
-and one with --leave-running, as a child subreaper (the restored programs
-are children of criu's, which goes: ours to reap)."""
+"""What the tests of real programs (redis.py, pipeline.py...) share: criu
+run in the test's directory, ending their processes, and a main() that
+runs a round with a plain dump and one with --leave-running, as a child
+subreaper (the restored programs are children of criu's, which goes: ours
+to reap)."""
 import argparse
 import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
-from runner import Failure
+from runner import Failure, wait_for
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -19,6 +21,27 @@ def criu(args, *argv):
                          text=True)
     if res.returncode != 0:
         raise Failure(f"criu {' '.join(argv)} failed ({res.returncode}):\n{res.stderr}")
+
+
+def gone(pids):
+    """Whether every one of pids has ended and been reaped; reaps what has
+    ended (the programs' orphans are ours: main() makes us a subreaper)."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+    return not any(os.path.exists(f"/proc/{p}") for p in pids)
+
+
+def end_all(pids, what):
+    """Kills those of pids still there and waits until all are gone."""
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    wait_for(lambda: gone(pids), what)
 
 
 def main(doc, one_round):

@@ -16,13 +16,12 @@ restored all the same.  Prints PASS at the end.
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from realprogram import criu, main  # noqa: E402
+from realprogram import criu, end_all, main  # noqa: E402
 from runner import Failure, agrees, outside_tree, steady, tree_of, wait_for  # noqa: E402
 
 
@@ -44,14 +43,6 @@ def typed(args, command, shows):
     wait_for(lambda: shows in pane(args), f"the pane to show {shows!r}")
 
 
-def reap_all():
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
-    except ChildProcessError:
-        pass
-
-
 def one_round(args, leave_running):
     if not shutil.which("tmux"):
         raise Failure("tmux is not installed (scripts/install-deps installs it)")
@@ -70,12 +61,9 @@ def one_round(args, leave_running):
         shutil.rmtree(images, ignore_errors=True)
         criu(args, "dump", "-t", str(server), "-D", images, "-o", "dump.log", "-v4",
              *(["--leave-running"] if leave_running else []))
-        if leave_running:
-            if pane(args) != shown:
-                raise Failure("after a dump with --leave-running, the pane shows something else")
-            for p in tree:
-                os.kill(p, signal.SIGKILL)
-        wait_for(lambda: reap_all() or not any(os.path.exists(f"/proc/{p}") for p in tree), "the dumped tree to end")
+        if leave_running and pane(args) != shown:
+            raise Failure("after a dump with --leave-running, the pane shows something else")
+        end_all(tree, "the dumped tree to end")  # with --leave-running, killed here
         criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
         agrees(before, lambda: outside_tree(server), False)
         if pane(args) != shown:
@@ -84,12 +72,7 @@ def one_round(args, leave_running):
         print(f"ok: tmux {'(--leave-running) ' if leave_running else ''}restored as server {server} with its shell "
               f"{tree[1]}: the pane as it was, and the shell answers")
     finally:
-        for p in tree_of(server):
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        wait_for(lambda: reap_all() or not os.path.exists(f"/proc/{server}"), "tmux to end")
+        end_all(tree_of(server), "tmux to end")
 
 
 if __name__ == "__main__":
