@@ -5,6 +5,7 @@
 // index back from /dev/ptmx, so that /dev/pts/<index> names the same
 // terminal.
 #include <algorithm>
+#include <exception>
 #include <sys/syscall.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -94,32 +95,49 @@ UniqueFd open_slave(int master, uint32_t index)
 	return slave;
 }
 
-// Writes bytes through the slave of pty index as they are, for the master
-// to read: without output processing (no "\r" before each "\n"), which is
-// set back as it was.
-void write_through_slave(int master, uint32_t index, const uint8_t *bytes, size_t len)
+// Runs work(slave) on a slave of criu's own of pty index with its settings
+// changed by change() (what: what the change does, for messages), and sets
+// them back whatever work() does.
+template <typename Change, typename Work>
+void with_settings(int master, uint32_t index, const char *what, Change change, Work work)
 {
 	UniqueFd slave = open_slave(master, index);
-	termios tio, raw;
+	termios tio;
 	if (tcgetattr(slave.get(), &tio) != 0)
 		throw Error(format("cannot read the settings of pty %u", index), errno);
-	raw = tio;
-	raw.c_oflag &= ~tcflag_t(OPOST);
-	if (tcsetattr(slave.get(), TCSANOW, &raw) != 0)
-		throw Error(format("cannot turn output processing of pty %u off", index), errno);
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(slave.get(), bytes + done, len - done);
-		if (n <= 0)
-			break;
-		done += size_t(n);
+	termios changed = tio;
+	change(changed);
+	if (tcsetattr(slave.get(), TCSANOW, &changed) != 0)
+		throw Error(format("cannot %s pty %u", what, index), errno);
+	std::exception_ptr failed;
+	try {
+		work(slave.get());
+	} catch (...) {
+		failed = std::current_exception();
 	}
-	int err = errno;
 	if (tcsetattr(slave.get(), TCSANOW, &tio) != 0)
 		throw Error(format("cannot set the settings of pty %u back", index), errno);
-	if (done < len)
-		throw Error(format("cannot write %zu bytes through pty %u (its output is stopped?)", len - done, index),
-			    done ? EAGAIN : err);
+	if (failed)
+		std::rethrow_exception(failed);
+}
+
+// Writes bytes through the slave of pty index as they are, for the master
+// to read: without output processing (no "\r" before each "\n").
+void write_through_slave(int master, uint32_t index, const uint8_t *bytes, size_t len)
+{
+	with_settings(
+		master, index, "turn output processing off for",
+		[](termios &t) { t.c_oflag &= ~tcflag_t(OPOST); },
+		[&](int slave) {
+			size_t done = 0;
+			ssize_t n = 0;
+			while (done < len && (n = write(slave, bytes + done, len - done)) > 0)
+				done += size_t(n);
+			if (done < len)
+				throw Error(format("cannot write %zu bytes through pty %u (its output is stopped?)", len - done,
+						   index),
+					    n < 0 ? errno : EAGAIN);
+		});
 }
 
 // What the slave side wrote and the master has not read: read out of the
@@ -152,23 +170,18 @@ ProtobufCBinaryData take_output(DumpedFd &d, int master, uint32_t index, size_t 
 // takes the bytes before the settings come back, not a moment later.
 void type_in(int master, uint32_t index, const uint8_t *bytes, size_t len)
 {
-	UniqueFd slave = open_slave(master, index);
-	termios tio, quiet;
-	if (tcgetattr(slave.get(), &tio) != 0)
-		throw Error(format("cannot read the settings of pty %u", index), errno);
-	quiet = tio;
-	quiet.c_lflag &= ~tcflag_t(ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE | ISIG | IEXTEN);
-	quiet.c_iflag &= ~tcflag_t(ICRNL | INLCR | IGNCR | ISTRIP | IUCLC | PARMRK | INPCK | BRKINT);
-	if (tcsetattr(slave.get(), TCSANOW, &quiet) != 0)
-		throw Error(format("cannot turn echo and input processing of pty %u off", index), errno);
-	size_t done = 0;
-	while (done < len && ioctl(slave.get(), TIOCSTI, bytes + done) == 0)
-		done++;
-	int err = errno;
-	if (tcsetattr(slave.get(), TCSANOW, &tio) != 0)
-		throw Error(format("cannot set the settings of pty %u back", index), errno);
-	if (done < len)
-		throw Error(format("cannot type %zu bytes into pty %u again (TIOCSTI)", len - done, index), err);
+	with_settings(
+		master, index, "turn echo and input processing off for",
+		[](termios &t) {
+			t.c_lflag &= ~tcflag_t(ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE | ISIG | IEXTEN);
+			t.c_iflag &= ~tcflag_t(ICRNL | INLCR | IGNCR | ISTRIP | IUCLC | PARMRK | INPCK | BRKINT);
+		},
+		[&](int slave) {
+			for (size_t done = 0; done < len; done++)
+				if (ioctl(slave, TIOCSTI, bytes + done) != 0)
+					throw Error(format("cannot type %zu bytes into pty %u again (TIOCSTI)", len - done, index),
+						    errno);
+		});
 }
 
 // What was typed into pty index (written to its master) and its slave side
@@ -179,41 +192,39 @@ void type_in(int master, uint32_t index, const uint8_t *bytes, size_t len)
 // process finds it there whether it goes on or the dump fails.
 ProtobufCBinaryData take_input(DumpedFd &d, int master, uint32_t index)
 {
-	UniqueFd slave = open_slave(master, index);
-	termios tio, raw;
-	if (tcgetattr(slave.get(), &tio) != 0)
-		d.fail(format("cannot read the settings of pty %u", index), errno);
-	raw = tio;
-	raw.c_lflag &= ~tcflag_t(ICANON);
-	raw.c_cc[VMIN] = 0, raw.c_cc[VTIME] = 0;
-	if (tcsetattr(slave.get(), TCSANOW, &raw) != 0)
-		d.fail(format("cannot turn canonical mode of pty %u off", index), errno);
-	int queued = 0;
 	std::vector<uint8_t> bytes;
-	int err = ioctl(slave.get(), FIONREAD, &queued) != 0 ? errno : 0;
-	bytes.resize(size_t(std::max(queued, 0)));
-	size_t got = 0;
-	while (!err && got < bytes.size()) {
-		ssize_t n = read(slave.get(), bytes.data() + got, bytes.size() - got);
-		if (n <= 0) {
-			err = n < 0 ? errno : EIO;
-			break;
-		}
-		got += size_t(n);
-	}
-	if (tcsetattr(slave.get(), TCSANOW, &tio) != 0)
-		d.fail(format("cannot set the settings of pty %u back", index), errno);
+	int queued = 0, err = 0;
 	try {
-		if (got)
-			type_in(master, index, bytes.data(), got);
+		with_settings(
+			master, index, "turn canonical mode off for",
+			[](termios &t) {
+				t.c_lflag &= ~tcflag_t(ICANON);
+				t.c_cc[VMIN] = 0, t.c_cc[VTIME] = 0;
+			},
+			[&](int slave) {
+				if (ioctl(slave, FIONREAD, &queued) != 0)
+					throw Error(format("cannot read how much was typed into pty %u", index), errno);
+				bytes.resize(size_t(std::max(queued, 0)));
+				size_t got = 0;
+				ssize_t n = 0;
+				while (got < bytes.size() && (n = read(slave, bytes.data() + got, bytes.size() - got)) > 0)
+					got += size_t(n);
+				if (got < bytes.size())
+					err = n < 0 ? errno : EIO;
+				bytes.resize(got);
+			});
+		if (!bytes.empty())
+			type_in(master, index, bytes.data(), bytes.size());
 	} catch (const Error &e) {
-		d.fail(format("lost %zu bytes typed into pty %u (%s)", got, index, e.what()), e.err());
+		d.fail(bytes.empty() ? e.what()
+				     : format("lost %zu bytes typed into pty %u (%s)", bytes.size(), index, e.what()),
+		       e.err());
 	}
 	if (err)
 		d.fail(format("cannot read the %d bytes typed into pty %u", queued, index), err);
-	uint8_t *kept = d.c.arena.array<uint8_t>(got);
-	std::copy(bytes.begin(), bytes.begin() + ptrdiff_t(got), kept);
-	return {got, kept};
+	uint8_t *kept = d.c.arena.array<uint8_t>(bytes.size());
+	std::copy(bytes.begin(), bytes.end(), kept);
+	return {bytes.size(), kept};
 }
 
 } // namespace
