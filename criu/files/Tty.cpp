@@ -5,6 +5,7 @@
 // index back from /dev/ptmx, so that /dev/pts/<index> names the same
 // terminal.
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <sys/syscall.h>
 #include <fcntl.h>
@@ -142,15 +143,18 @@ void write_through_slave(int master, uint32_t index, const uint8_t *bytes, size_
 
 // What the slave side wrote and the master has not read: read out of the
 // master and written back through the slave at once, so that the process
-// finds it there whether it goes on or the dump fails.
-ProtobufCBinaryData take_output(DumpedFd &d, int master, uint32_t index, size_t queued)
+// finds it there whether it goes on or the dump fails.  In packet mode each
+// read starts with a TIOCPKT_DATA byte, which is not the slave's.
+ProtobufCBinaryData take_output(DumpedFd &d, int master, uint32_t index, size_t queued, bool packet)
 {
-	uint8_t *bytes = d.c.arena.array<uint8_t>(queued);
+	uint8_t *bytes = d.c.arena.array<uint8_t>(queued + 1);
 	size_t got = 0;
 	while (got < queued) {
-		ssize_t n = read(master, bytes + got, queued - got);
-		if (n <= 0)
+		ssize_t n = read(master, bytes + got, queued - got + (packet ? 1 : 0));
+		if (n <= (packet ? 1 : 0) || (packet && bytes[got] != TIOCPKT_DATA))
 			d.fail(format("cannot read the %zu bytes pty %u holds", queued, index), n < 0 ? errno : EIO);
+		if (packet)
+			memmove(bytes + got, bytes + got + 1, size_t(--n));
 		got += size_t(n);
 	}
 	try {
@@ -288,23 +292,24 @@ FileEntry *dump_tty(DumpedFd &d)
 		// left, then EIO.  criu opens a slave of its own to put bytes back,
 		// which is harmless then, or while a slave is open, but would end
 		// the state of a pty whose slave was never opened.
-		pollfd p = {tty, 0, 0};
+		pollfd p = {tty, POLLPRI, 0};
 		if (poll(&p, 1, 0) < 0)
 			d.fail("cannot poll its terminal", errno);
 		t.has_hung_up = true;
 		t.hung_up = p.revents & POLLHUP;
-		// A read in packet mode takes the status the process has to read
-		// along with the bytes.
-		if (queued && pkt)
-			d.refuse(format("is %s in packet mode with %d bytes not read yet: not supported yet", d.target.c_str(),
-					queued));
+		// In packet mode, a status change (a flush, flow control) that the
+		// process has not read comes before the bytes: no read can take
+		// the bytes and leave it.
+		if (pkt && (p.revents & POLLPRI))
+			d.refuse(format("is %s in packet mode with a status change not read yet: not supported yet",
+					d.target.c_str()));
 		if (queued && !t.hung_up && !holds_slave(d, index))
 			d.refuse(format("is %s with %d bytes not read yet, and no process of the tree holds its slave: "
 					"not supported yet",
 					d.target.c_str(), queued));
 		if (queued) {
 			t.has_output = true;
-			t.output = take_output(d, tty, index, size_t(queued));
+			t.output = take_output(d, tty, index, size_t(queued), pkt != 0);
 		}
 		// A slave that nobody holds has read nothing: opening one to look
 		// would end the state of a pty whose slave was never opened.

@@ -1,6 +1,6 @@
 /*
  * Pseudoterminals: one with its slave open, raw-ish settings, a window
- * size and the master in packet mode; one whose slave stays locked and
+ * size and the master in packet mode with output it has not read; one whose slave stays locked and
  * unopened; two with lines their slave wrote that the master has not read
  * (one of them locked since); one whose slave wrote a line and closed, and
  * one whose slave was opened and closed.  A pty made first and closed
@@ -18,12 +18,12 @@
 
 #include "e2e.h"
 
-/* NULL if the master reads exactly want (within a second), or why not. */
-static const char *reads(int master, const char *want)
+/* NULL if the master reads exactly the len bytes of want (within a second), or why not. */
+static const char *reads_bytes(int master, const char *want, size_t len)
 {
 	static char why[128];
 	char buf[64] = "";
-	size_t got = 0, len = strlen(want);
+	size_t got = 0;
 	struct pollfd p = {.fd = master, .events = POLLIN};
 
 	while (got < len && poll(&p, 1, 1000) == 1) {
@@ -37,6 +37,8 @@ static const char *reads(int master, const char *want)
 	snprintf(why, sizeof(why), "%zu bytes \"%.*s\"", got, (int)got, buf);
 	return why;
 }
+
+static const char *reads(int master, const char *want) { return reads_bytes(master, want, strlen(want)); }
 
 int main(int argc, char **argv)
 {
@@ -60,7 +62,8 @@ int main(int argc, char **argv)
 	tio.c_cc[VMIN] = 1;
 	tio.c_cc[VTIME] = 3;
 	cfsetospeed(&tio, B9600);
-	if (tcsetattr(slave, TCSANOW, &tio) || ioctl(master, TIOCSWINSZ, &ws) || ioctl(master, TIOCPKT, &on))
+	if (tcsetattr(slave, TCSANOW, &tio) || ioctl(master, TIOCSWINSZ, &ws) || ioctl(master, TIOCPKT, &on) ||
+	    write(slave, "pending", 7) != 7)
 		e2e_fail("cannot set up %s: %s", name, strerror(errno));
 
 	chatty = posix_openpt(O_RDWR | O_NOCTTY);
@@ -96,6 +99,8 @@ int main(int argc, char **argv)
 		e2e_fail("the master left packet mode");
 	if (!(fcntl(master, F_GETFD) & FD_CLOEXEC) || !(fcntl(locked, F_GETFL) & O_NONBLOCK))
 		e2e_fail("descriptor flags are lost");
+	if ((why = reads_bytes(master, "\0pending", 8)))
+		e2e_fail("the master in packet mode read %s, not what its slave wrote before the dump", why);
 	if (write(master, "in", 2) != 2 || read(slave, buf, sizeof(buf)) != 2 || memcmp(buf, "in", 2))
 		e2e_fail("master to slave does not work");
 	if (write(slave, "out", 3) != 3 || read(master, buf, sizeof(buf)) != 4 || memcmp(buf, "\0out", 4))
