@@ -1,6 +1,7 @@
 #include "Check.h"
 
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <cstdio>
 #include <functional>
@@ -8,6 +9,7 @@
 #include <string>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -18,6 +20,7 @@
 
 #include "Infection.h"
 #include "PagemapScan.h"
+#include "UnixDiag.h"
 #include "Task.h"
 #include "format.h"
 
@@ -136,6 +139,40 @@ void pagemap_scan()
 		throw Error("PAGEMAP_SCAN on /proc/self/pagemap", n < 0 ? err : EIO);
 }
 
+void pidfd_getfd()
+{
+	int pidfd = int(syscall(SYS_pidfd_open, getpid(), 0));
+	int copy = pidfd < 0 ? -1 : int(syscall(SYS_pidfd_getfd, pidfd, pidfd, 0));
+	int err = errno;
+	if (copy >= 0)
+		close(copy);
+	if (pidfd >= 0)
+		close(pidfd);
+	if (copy < 0)
+		throw Error("pidfd_getfd() of criu's own pidfd", err);
+}
+
+void unix_diag() { proc::read_unix_sockets(); }
+
+// TIOCSTI on a pty of criu's own: how typed input goes back into a pty.
+void tty_inject()
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	char name[64];
+	int slave = master >= 0 && unlockpt(master) == 0 && ptsname_r(master, name, sizeof(name)) == 0
+			    ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)
+			    : -1;
+	char c = '\n';
+	int ok = slave >= 0 && ioctl(slave, TIOCSTI, &c) == 0;
+	int err = errno;
+	if (slave >= 0)
+		close(slave);
+	if (master >= 0)
+		close(master);
+	if (!ok)
+		throw Error("TIOCSTI on a pty", err);
+}
+
 struct Feature {
 	const char *name;
 	const char *what;
@@ -153,6 +190,9 @@ const std::vector<Feature> &features()
 		{"map-files", "/proc/PID/map_files", map_files},
 		{"timer-ids", "POSIX timers restored with their ids", timer_restore_ids},
 		{"pagemap-scan", "PAGEMAP_SCAN: which pages a dump saves", pagemap_scan},
+		{"pidfd-getfd", "pidfd_getfd(): the dump's copies of descriptors", pidfd_getfd},
+		{"unix-diag", "sock_diag for unix sockets: peers and names", unix_diag},
+		{"tty-inject", "TIOCSTI: typed input put back into ptys", tty_inject},
 	};
 	return list;
 }
