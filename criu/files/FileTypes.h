@@ -72,8 +72,13 @@ bool is_tree_pty(DumpedFd &d);
 // A deleted file, made again from its ghost image for as long as it takes
 // to open it with flags: a descriptor of it, which is all that is left.
 int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags);
-// The same, left at its path (the caller unlinks it): a descriptor O_RDWR.
-int make_ghost(const ImagesDir &dir, const FileEntry &f);
+// The same, left where it was made (the caller unlinks it): at its path,
+// or beside it (<path>.criu-ghost-<id>) if another file has that name now.
+struct Ghost {
+	UniqueFd fd; // O_RDWR
+	std::string path;
+};
+Ghost make_ghost(const ImagesDir &dir, const FileEntry &f);
 // The file id that names deleted file f's ghost image (several files of
 // one inode share one).
 inline uint32_t ghost_of(const FileEntry &f) { return f.reg->has_ghost ? f.reg->ghost : f.id; }

@@ -8,6 +8,7 @@
 
 #include "FdinfoEngine.h"
 #include "FileTypes.h"
+#include "Log.h"
 #include "UniqueFd.h"
 #include "format.h"
 
@@ -16,36 +17,46 @@ namespace criu {
 using compel::Error;
 using compel::format;
 
-int make_ghost(const ImagesDir &dir, const FileEntry &f)
+Ghost make_ghost(const ImagesDir &dir, const FileEntry &f)
 {
 	const RegFileEntry &r = *f.reg;
-	UniqueFd out(open(r.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, r.mode & 07777));
-	if (!out)
-		throw Error(format("cannot recreate the deleted file %s", r.path), errno);
+	Ghost made{UniqueFd(open(r.path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, r.mode & 07777)), r.path};
+	if (!made.fd && errno == EEXIST) {
+		// A file that took the name since (a log rotated): the deleted one
+		// comes back beside it, and its descriptors show that name.
+		made.path = format("%s.criu-ghost-%u", r.path, ghost_of(f));
+		made.fd.reset(open(made.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, r.mode & 07777));
+		if (made.fd)
+			LOG_WARN("the deleted file %s comes back as %s (deleted): another file has its name now", r.path,
+				 made.path.c_str());
+	}
+	if (!made.fd)
+		throw Error(format("cannot recreate the deleted file %s", made.path.c_str()), errno);
+	int out = made.fd.get();
 	UniqueFd in(openat(dir.fd(), format("ghost-%u.img", ghost_of(f)).c_str(), O_RDONLY | O_CLOEXEC));
 	int err = in ? 0 : errno;
 	char buf[1 << 16];
 	ssize_t n = 0;
 	while (!err && (n = read(in.get(), buf, sizeof(buf))) > 0)
-		if (write(out.get(), buf, size_t(n)) != n)
+		if (write(out, buf, size_t(n)) != n)
 			err = errno ? errno : EIO;
 	if (n < 0)
 		err = errno;
 	if (err) {
-		unlink(r.path);
+		unlink(made.path.c_str());
 		throw Error(format("cannot recreate the deleted file %s from ghost-%u.img", r.path, ghost_of(f)), err);
 	}
-	return out.release();
+	return made;
 }
 
 int open_ghost(const ImagesDir &dir, const FileEntry &f, uint32_t flags)
 {
-	UniqueFd made(make_ghost(dir, f));
-	int fd = open(f.reg->path, int(flags));
+	Ghost made = make_ghost(dir, f);
+	int fd = open(made.path.c_str(), int(flags));
 	int err = errno;
-	unlink(f.reg->path);
+	unlink(made.path.c_str());
 	if (fd < 0)
-		throw Error(format("cannot open the deleted file %s made again", f.reg->path), err);
+		throw Error(format("cannot open the deleted file %s made again", made.path.c_str()), err);
 	return fd;
 }
 

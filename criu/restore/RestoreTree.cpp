@@ -442,8 +442,9 @@ public:
 			for (uint32_t ghost : made) {
 				const FileEntry &f = *files.at(ghost);
 				if (!linked_.count(f.reg->path)) {
-					fds_[ghost] = make_ghost(dir, f);
-					linked_.insert(f.reg->path);
+					Ghost again = make_ghost(dir, f);
+					fds_[ghost] = again.fd.release();
+					linked_.insert(again.path);
 				} else {
 					fds_[ghost] = open_ghost(dir, f, O_RDWR | O_CLOEXEC);
 				}

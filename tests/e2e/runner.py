@@ -39,6 +39,7 @@ import argparse
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -126,6 +127,9 @@ def outside(pid):
             if target.startswith(("pipe:[", "socket:[")):
                 kind = target.split(":")[0]
                 target = "%s:[#%d]" % (kind, pipes.setdefault(target, len(pipes) + 1))
+            # A deleted file whose name another file has taken since comes
+            # back beside it, by design (docs/criu.md).
+            target = re.sub(r"\.criu-ghost-\d+ \(deleted\)$", " (deleted)", target)
             info = [l for l in read(f"{proc}/fdinfo/{fd}").splitlines()
                     if l.startswith(("pos:", "flags:", "lock:"))]
         except FileNotFoundError:
