@@ -117,7 +117,11 @@ def scrub(seed, checkout):
     right."""
     old = checkout.encode()
     new = (b"/data" + b"x" * len(old))[:len(old)] if len(old) >= 5 else old
-    return seed.replace(old + b"/", new + b"/")
+    seed = seed.replace(old + b"/", new + b"/")
+    # Pieces of it that registers held (a string function's last 16
+    # bytes): the directory above the checkout, of the same length too.
+    top = b"/" + old.split(b"/")[1] + b"/"
+    return seed.replace(top, (b"/data" + b"x" * len(top))[:len(top) - 1] + b"/") if len(top) >= 6 else seed
 
 
 def main():
