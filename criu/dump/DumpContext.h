@@ -75,6 +75,9 @@ struct DumpShared {
 	// tree maps or has open (the file id it is named after): one for each.
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> mapped_deleted;
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> ghosts;
+	// The memfds the tree maps: the file id of all their mappings, by
+	// st_dev and st_ino.
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> mapped_memfds;
 	// The address spaces dumped so far (parents before their children).
 	std::map<pid_t, const MmEntry *> mms;
 	// A parent's pagemap entries by its pid and the start of a stretch of
@@ -98,7 +101,7 @@ struct DumpContext {
 		: opts(o), dir(d), task(t), pid(t.pid()), parent(parent_pid), arena(s.arena), files(s.files),
 		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), flying(s.flying), epoll_targets(s.epoll_targets),
 		  pids(s.pids), pty_slaves(s.pty_slaves), unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets),
-		  mapped_deleted(s.mapped_deleted), ghosts(s.ghosts),
+		  mapped_deleted(s.mapped_deleted), ghosts(s.ghosts), mapped_memfds(s.mapped_memfds),
 		  written(s.written), mms(s.mms), parent_pagemaps(s.parent_pagemaps), progress(s.progress),
 		  progress_bytes(s.progress_bytes), pages(s.pages)
 	{
@@ -126,6 +129,7 @@ struct DumpContext {
 	std::optional<std::set<uint32_t>> &tree_sockets;
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &mapped_deleted;
 	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &ghosts;
+	std::map<std::pair<uint64_t, uint64_t>, uint32_t> &mapped_memfds;
 	std::vector<std::string> &written;
 	std::map<pid_t, const MmEntry *> &mms;
 	std::map<std::pair<pid_t, uint64_t>, std::vector<uint64_t>> &parent_pagemaps;

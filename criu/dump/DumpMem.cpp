@@ -11,6 +11,7 @@
 #include <compel/error.hpp>
 
 #include "DumpContext.h"
+#include "FileTypes.h"
 #include "Infection.h"
 #include "Log.h"
 #include "PagemapScan.h"
@@ -51,7 +52,7 @@ VmaEntry__KindT classify(DumpContext &c, const proc::Vma &v)
 		return VMA_ENTRY__KIND_T__VSYSCALL;
 	if (v.shared && v.name == "/dev/zero (deleted)")
 		return VMA_ENTRY__KIND_T__ANON_SHARED;
-	if (v.name.rfind("/memfd:", 0) == 0 || v.name.rfind("/SYSV", 0) == 0)
+	if (v.name.rfind("/SYSV", 0) == 0)
 		c.refuse(format("maps %s at 0x%llx: not supported yet", v.name.c_str(), (unsigned long long)v.start));
 	if (v.ino)
 		return v.shared ? VMA_ENTRY__KIND_T__FILE_SHARED : VMA_ENTRY__KIND_T__FILE_PRIVATE;
@@ -74,6 +75,40 @@ uint32_t deleted_file(DumpContext &c, FileEntry *f, const std::string &link, con
 	return c.mapped_deleted[inode] = id;
 }
 
+bool is_memfd_name(const std::string &name) { return name.rfind("/memfd:", 0) == 0; }
+
+// A memfd the tree maps: one file entry for every mapping of it, its
+// contents saved once with any descriptor of it (by inode).  Restore makes
+// it before the processes, and gives it to each that maps it.
+uint32_t mapped_memfd(DumpContext &c, const std::string &link, const proc::Vma &v)
+{
+	std::string what = format("the mapping at 0x%llx", (unsigned long long)v.start);
+	UniqueFd local(open(link.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!local)
+		c.fail(format("%s: cannot open the memfd %s", what.c_str(), v.name.c_str()), errno);
+	DumpedFd d = DumpedFd::mapped(c, local.get(), what);
+	if (!is_memfd(d))
+		d.refuse(format("maps %s, which is not a memfd: not supported yet", d.target.c_str()));
+	std::pair<uint64_t, uint64_t> inode = {d.st.st_dev, d.st.st_ino};
+	auto it = c.mapped_memfds.find(inode);
+	uint32_t id = it != c.mapped_memfds.end() ? it->second : 0;
+	const FileEntry *f = id ? c.files.entries()[id - 1] : nullptr;
+	if (!f) {
+		FileEntry *made = dump_memfd(d);
+		made->memfd->flags = O_RDWR;
+		made->memfd->pos = 0;
+		id = c.mapped_memfds[inode] = c.files.add(made);
+		f = made;
+	}
+	// F_SEAL_FUTURE_WRITE keeps the writable shared mappings made before
+	// it, which restore could not make after it.
+	if (v.shared && v.write && (f->memfd->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		d.refuse(format("maps the memfd %s writable and shared, and it is sealed against writes since: not "
+				"supported yet",
+				f->memfd->name));
+	return id;
+}
+
 VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
 {
 	VmaEntry e = VMA_ENTRY__INIT;
@@ -91,7 +126,13 @@ VmaEntry *describe(DumpContext &c, const proc::Vma &v, VmaEntry__KindT kind)
 			madv |= 1ull << f.advice;
 	e.has_madvise = madv != 0;
 	e.madvise = madv;
-	if (kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || kind == VMA_ENTRY__KIND_T__FILE_SHARED) {
+	if ((kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || kind == VMA_ENTRY__KIND_T__FILE_SHARED) && is_memfd_name(v.name)) {
+		e.has_file_id = e.has_pgoff = true;
+		e.file_id = mapped_memfd(
+			c, format("/proc/%d/map_files/%llx-%llx", c.pid, (unsigned long long)v.start, (unsigned long long)v.end),
+			v);
+		e.pgoff = v.offset;
+	} else if (kind == VMA_ENTRY__KIND_T__FILE_PRIVATE || kind == VMA_ENTRY__KIND_T__FILE_SHARED) {
 		std::string link = format("/proc/%d/map_files/%llx-%llx", c.pid, (unsigned long long)v.start,
 					  (unsigned long long)v.end);
 		FileEntry *f = reg_file(c, v.name, link, v.shared && v.write ? O_RDWR : O_RDONLY, 0);
@@ -146,7 +187,7 @@ const VmaEntry *parent_copy(DumpContext &c, const MmEntry *parent, const VmaEntr
 		if (v.kind == VMA_ENTRY__KIND_T__ANON)
 			return &p;
 		const FileEntry &mine = *c.files.entries()[v.file_id - 1], &theirs = *c.files.entries()[p.file_id - 1];
-		return strcmp(mine.reg->path, theirs.reg->path) == 0 && p.pgoff == v.pgoff ? &p : nullptr;
+		return same_mapped_file(mine, theirs) && p.pgoff == v.pgoff ? &p : nullptr;
 	}
 	return nullptr;
 }

@@ -29,9 +29,13 @@ public:
 	// theirs to take (a POSIX lock is the taker's), and so is the owner for
 	// SIGIO (a process that may not be made yet).
 	void leave_to_processes() { for_processes_ = true; }
-	// Deleted files made again for several files of the tree, by the id of
-	// their ghost image: their files are opened from them.
-	void use_ghosts(const std::map<uint32_t, int> &fds) { ghosts_ = &fds; }
+	// Deleted files made again for several files of the tree (by the id of
+	// their ghost image) and memfds made for mappings (by inode id): their
+	// files are opened from them.
+	void use_made(const std::map<uint32_t, int> &ghosts, const std::map<uint32_t, int> &memfds)
+	{
+		ghosts_ = &ghosts, memfds_ = &memfds;
+	}
 
 	// For open steps.
 	const ImagesDir &dir() const { return dir_; }
@@ -49,17 +53,18 @@ public:
 	// flight in a unix socket; opened by criu for several processes) keeps
 	// its own parked.
 	FileDesc *file_by_id(uint32_t id) const;
-	// The deleted file of ghost image id made again (use_ghosts), or -1.
-	int ghost(uint32_t id) const
-	{
-		if (!ghosts_)
-			return -1;
-		auto it = ghosts_->find(id);
-		return it == ghosts_->end() ? -1 : it->second;
-	}
+	// The deleted file of ghost image id made again (use_made), or -1.
+	int ghost(uint32_t id) const { return made(ghosts_, id); }
+	// The memfd of inode id made for mappings (use_made), or -1.
+	int memfd(uint32_t inode_id) const { return made(memfds_, inode_id); }
 
 private:
 	void finish(FileDesc &file);
+	static int made(const std::map<uint32_t, int> *fds, uint32_t id)
+	{
+		auto it = fds ? fds->find(id) : std::map<uint32_t, int>::const_iterator();
+		return fds && it != fds->end() ? it->second : -1;
+	}
 
 	const ServiceFds &sfd_;
 	const ImagesDir &dir_;
@@ -68,6 +73,7 @@ private:
 	std::map<uint32_t, FileDesc *> by_id_;
 	bool for_processes_ = false;
 	const std::map<uint32_t, int> *ghosts_ = nullptr;
+	const std::map<uint32_t, int> *memfds_ = nullptr;
 };
 
 } // namespace criu

@@ -1,7 +1,10 @@
 #include "FileTypes.h"
 
+#include <climits>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <compel/error.hpp>
 
@@ -21,13 +24,27 @@ DumpedFd::DumpedFd(DumpContext &ctx, int n, const std::string &proc_link, const 
 DumpedFd DumpedFd::in_flight(DumpContext &ctx, int local_fd)
 {
 	DumpedFd d(ctx, local_fd, format("/proc/self/fd/%d", local_fd), proc::read_fdinfo(getpid(), local_fd));
-	d.flying = true;
+	d.flying = d.local = true;
+	d.called = "a descriptor in flight in a unix socket";
+	return d;
+}
+
+DumpedFd DumpedFd::mapped(DumpContext &ctx, int local_fd, const std::string &what)
+{
+	DumpedFd d(ctx, local_fd, format("/proc/self/fd/%d", local_fd), proc::read_fdinfo(getpid(), local_fd));
+	d.local = true;
+	d.called = what;
+	char target[PATH_MAX];
+	ssize_t n = readlink(d.link.c_str(), target, sizeof(target) - 1);
+	if (n < 0 || fstat(local_fd, &d.st) != 0)
+		d.fail("cannot look at the file it maps", errno);
+	d.target.assign(target, size_t(n));
 	return d;
 }
 
 int DumpedFd::copy()
 {
-	if (flying)
+	if (local)
 		return fd;
 	if (!copy_) {
 		copy_.reset(int(syscall(SYS_pidfd_getfd, c.task.pidfd(), fd, 0)));
@@ -46,7 +63,7 @@ uint32_t DumpedFd::inode_id(bool &first)
 }
 
 // What messages call the descriptor.
-std::string DumpedFd::name() const { return flying ? "a descriptor in flight in a unix socket" : format("fd %d", fd); }
+std::string DumpedFd::name() const { return called.empty() ? format("fd %d", fd) : called; }
 
 void DumpedFd::fail(const std::string &what, int err) const { c.fail(name() + ": " + what, err); }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,6 +24,9 @@ struct DumpedFd {
 	// A descriptor in flight in a unix socket of the process, which criu
 	// received with MSG_PEEK as its own local_fd.
 	static DumpedFd in_flight(DumpContext &ctx, int local_fd);
+	// A file the process maps, which criu opened as its own local_fd
+	// through /proc/PID/map_files; what: the mapping, for messages.
+	static DumpedFd mapped(DumpContext &ctx, int local_fd, const std::string &what);
 
 	DumpContext &c;
 	int fd;
@@ -32,6 +36,8 @@ struct DumpedFd {
 	proc::FdInfo info;
 	uint32_t flags; // open(2) flags but O_CLOEXEC
 	bool flying = false; // fd is criu's own, in flight in a socket of the process
+	bool local = false;  // fd is criu's own (in flight, or a mapping's file)
+	std::string called;  // what messages call it, if not "fd N"
 
 	// A copy of the descriptor in criu (pidfd_getfd), for what only the
 	// open file itself tells (fcntl, ioctl).
@@ -79,6 +85,17 @@ struct Ghost {
 	std::string path;
 };
 Ghost make_ghost(const ImagesDir &dir, const FileEntry &f);
+// A memfd made again from memfd-<inode_id>.img, with its mode and seals:
+// a descriptor O_RDWR of it.
+int make_memfd(const ImagesDir &dir, const MemfdEntry &m);
+// Whether mappings of a and b (regular files or memfds, of one dump) map
+// the same file.
+inline bool same_mapped_file(const FileEntry &a, const FileEntry &b)
+{
+	if (a.reg && b.reg)
+		return strcmp(a.reg->path, b.reg->path) == 0;
+	return a.memfd && b.memfd && a.memfd->inode_id == b.memfd->inode_id;
+}
 // The file id that names deleted file f's ghost image (several files of
 // one inode share one).
 inline uint32_t ghost_of(const FileEntry &f) { return f.reg->has_ghost ? f.reg->ghost : f.id; }

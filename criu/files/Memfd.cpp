@@ -75,38 +75,38 @@ FileEntry *dump_memfd(DumpedFd &d)
 	return d.c.arena.make(f);
 }
 
+int make_memfd(const ImagesDir &dir, const MemfdEntry &m)
+{
+	UniqueFd fd(memfd_create(m.name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (!fd)
+		throw Error(format("cannot make the memfd %s", m.name), errno);
+	std::string image = format("memfd-%u.img", m.inode_id);
+	UniqueFd in(openat(dir.fd(), image.c_str(), O_RDONLY | O_CLOEXEC));
+	if (!in)
+		throw Error(format("cannot open %s/%s", dir.path().c_str(), image.c_str()), errno);
+	char buf[1 << 16];
+	ssize_t n;
+	while ((n = read(in.get(), buf, sizeof(buf))) > 0)
+		if (write(fd.get(), buf, size_t(n)) != n)
+			throw Error(format("cannot fill the memfd %s", m.name), errno);
+	if (n < 0)
+		throw Error(format("cannot read %s", image.c_str()), errno);
+	struct stat st;
+	if (fstat(fd.get(), &st) != 0 || uint64_t(st.st_size) != m.size)
+		throw Error(format("%s holds %llu bytes, but the memfd %s had %llu", image.c_str(),
+				   (unsigned long long)st.st_size, m.name, (unsigned long long)m.size),
+			    EINVAL);
+	// Sealed last: F_SEAL_WRITE and F_SEAL_EXEC would refuse the rest.
+	if (fchmod(fd.get(), m.mode & 07777) != 0)
+		throw Error(format("cannot set the mode of the memfd %s", m.name), errno);
+	if (m.seals && fcntl(fd.get(), F_ADD_SEALS, int(m.seals)) != 0)
+		throw Error(format("cannot seal the memfd %s with %x", m.name, m.seals), errno);
+	return fd.release();
+}
+
 // The memfd, made once for all its files: each opens its own through it.
 struct MemfdInode {
 	UniqueFd fd;
-
-	void make(FdinfoEngine &engine, const MemfdEntry &m)
-	{
-		fd.reset(memfd_create(m.name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
-		if (!fd)
-			throw Error(format("cannot make the memfd %s", m.name), errno);
-		fd.reset(engine.park(fd.release()));
-		std::string image = format("memfd-%u.img", m.inode_id);
-		UniqueFd in(openat(engine.dir().fd(), image.c_str(), O_RDONLY | O_CLOEXEC));
-		if (!in)
-			throw Error(format("cannot open %s/%s", engine.dir().path().c_str(), image.c_str()), errno);
-		char buf[1 << 16];
-		ssize_t n;
-		while ((n = read(in.get(), buf, sizeof(buf))) > 0)
-			if (write(fd.get(), buf, size_t(n)) != n)
-				throw Error(format("cannot fill the memfd %s", m.name), errno);
-		if (n < 0)
-			throw Error(format("cannot read %s", image.c_str()), errno);
-		struct stat st;
-		if (fstat(fd.get(), &st) != 0 || uint64_t(st.st_size) != m.size)
-			throw Error(format("%s holds %llu bytes, but the memfd %s had %llu", image.c_str(),
-					   (unsigned long long)st.st_size, m.name, (unsigned long long)m.size),
-				    EINVAL);
-		// Sealed last: F_SEAL_WRITE and F_SEAL_EXEC would refuse the rest.
-		if (fchmod(fd.get(), m.mode & 07777) != 0)
-			throw Error(format("cannot set the mode of the memfd %s", m.name), errno);
-		if (m.seals && fcntl(fd.get(), F_ADD_SEALS, int(m.seals)) != 0)
-			throw Error(format("cannot seal the memfd %s with %x", m.name, m.seals), errno);
-	}
 };
 
 namespace {
@@ -118,9 +118,13 @@ public:
 	Step open(FdinfoEngine &engine) override
 	{
 		const MemfdEntry &m = *entry.memfd;
-		if (!inode_->fd)
-			inode_->make(engine, m);
-		UniqueFd made(engine.park(reopen(inode_->fd.get(), m.flags)));
+		int inode = engine.memfd(m.inode_id); // made by criu for mappings
+		if (inode < 0) {
+			if (!inode_->fd)
+				inode_->fd.reset(engine.park(make_memfd(engine.dir(), m)));
+			inode = inode_->fd.get();
+		}
+		UniqueFd made(engine.park(reopen(inode, m.flags)));
 		if (m.pos && lseek(made.get(), off_t(m.pos), SEEK_SET) < 0)
 			throw Error(format("cannot seek the memfd %s to %llu", m.name, (unsigned long long)m.pos), errno);
 		set_status_flags(made.get(), m.flags);

@@ -388,8 +388,9 @@ void check_mm(const ImagesDir &dir, RestoreImages &img)
 		if (v.inherited && v.kind != VMA_ENTRY__KIND_T__ANON && v.kind != VMA_ENTRY__KIND_T__FILE_PRIVATE)
 			bad(name, format("vma %zu [0x%llx, 0x%llx) is inherited, but only private memory can be", i,
 					 (unsigned long long)v.start, (unsigned long long)v.end));
-		if (maps_file(v) && (!v.has_file_id || !img.files_by_id.count(v.file_id) || !img.file(v.file_id).reg))
-			bad(name, format("vma %zu maps file %u, which files.img lacks", i, v.file_id));
+		if (maps_file(v) && (!v.has_file_id || !img.files_by_id.count(v.file_id) ||
+				     (!img.file(v.file_id).reg && !img.file(v.file_id).memfd)))
+			bad(name, format("vma %zu maps file %u, which files.img lacks (a regular file or memfd)", i, v.file_id));
 	}
 	// Restore fills each entry into the vma that holds its first page.
 	std::string pm = format("pagemap-%d.img", img.pid);
@@ -451,7 +452,7 @@ void check_mapped_files(const RestoreImages &img)
 	const MmEntry &mm = *img.mm;
 	check_identity(*img.file(mm.exe_file_id).reg, "the executable");
 	for (size_t i = 0; i < mm.n_vmas; i++)
-		if (maps_file(*mm.vmas[i]) && !img.file(mm.vmas[i]->file_id).reg->deleted)
+		if (maps_file(*mm.vmas[i]) && img.file(mm.vmas[i]->file_id).reg && !img.file(mm.vmas[i]->file_id).reg->deleted)
 			check_identity(*img.file(mm.vmas[i]->file_id).reg, "the mapped file");
 }
 
@@ -554,9 +555,7 @@ const VmaEntry *inherited_from(const RestoreImages &parent, const VmaEntry &v)
 			continue;
 		if (v.kind != VMA_ENTRY__KIND_T__FILE_PRIVATE)
 			return &p;
-		return strcmp(parent.file(p.file_id).reg->path, parent.file(v.file_id).reg->path) == 0 && p.pgoff == v.pgoff
-			       ? &p
-			       : nullptr;
+		return same_mapped_file(parent.file(p.file_id), parent.file(v.file_id)) && p.pgoff == v.pgoff ? &p : nullptr;
 	}
 	return nullptr;
 }

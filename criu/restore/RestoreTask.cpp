@@ -290,12 +290,17 @@ void premap(const RestoreImages &img, const VmaEntry &v, uint64_t at, const Rece
 	case VMA_ENTRY__KIND_T__FILE_PRIVATE:
 	case VMA_ENTRY__KIND_T__FILE_SHARED: {
 		bool shared = v.kind == VMA_ENTRY__KIND_T__FILE_SHARED;
-		const char *path = img.file(v.file_id).reg->path;
-		// A deleted file is the one criu made again for all that map it.
-		if (auto ghost = received.ghosts.find(v.file_id); ghost != received.ghosts.end())
-			given_fd = ghost->second;
-		else
+		const FileEntry &f = img.file(v.file_id);
+		const char *path = f.reg ? f.reg->path : f.memfd->name;
+		// A deleted file or a memfd is the one criu made for all that map it.
+		if (auto made = received.mapped.find(v.file_id); made != received.mapped.end())
+			given_fd = made->second;
+		else if (f.reg)
 			fd = open(path, (shared && (v.prot & PROT_WRITE) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		else
+			throw Error(format("internal: criu did not make the memfd %s mapped at 0x%llx", path,
+					   (unsigned long long)v.start),
+				    EINVAL);
 		if (fd < 0 && given_fd < 0)
 			throw Error(format("cannot open %s to map it at 0x%llx", path, (unsigned long long)v.start), errno);
 		flags |= shared ? MAP_SHARED : MAP_PRIVATE;
@@ -646,9 +651,9 @@ void premap_memory(const RestoreImages &img, const ImagesDir &dir, Received &rec
 	// Mapped: the mappings keep the memory and the files.
 	for (auto &[shmid, fd] : received.shmem)
 		close(fd);
-	for (auto &[id, fd] : received.ghosts)
+	for (auto &[id, fd] : received.mapped)
 		close(fd);
-	received.shmem.clear(), received.ghosts.clear();
+	received.shmem.clear(), received.mapped.clear();
 	// What is left of the parent's copy is not this process's.
 	if (parent.len && munmap(reinterpret_cast<void *>(parent.at), parent.len) != 0)
 		throw Error("cannot unmap what is left of the parent's memory", errno);

@@ -14,15 +14,15 @@ namespace criu {
 struct Received {
 	std::map<uint32_t, int> files; // by file id
 	std::map<uint64_t, int> shmem; // shared anonymous memory, by shmid
-	std::map<uint32_t, int> ghosts; // deleted files it maps, made again, by file id
+	std::map<uint32_t, int> mapped; // deleted files and memfds it maps, made by criu, by file id
 };
 
 // Runs in a restored process (made by criu, with the dumped pid and ids)
 // while it is still criu's code, before it forks its children: maps its
 // memory out of the way of criu's, the vmas it inherits from its parent
 // taken from the parent's copy (in this process since the fork), and fills
-// it.  Closes the descriptors of shared memory and deleted files received,
-// mapped now.
+// it.  Closes the descriptors of shared memory, deleted files and memfds
+// received, mapped now.
 void premap_memory(const RestoreImages &img, const ImagesDir &dir, Received &received);
 
 // Where premap_memory() adds the bytes it reads from the pages images, for

@@ -106,7 +106,7 @@ void receive_files(int channel, int n, int kind)
 			continue;
 		}
 		if (kind == 2) {
-			received.ghosts[uint32_t(ids[size_t(i)])] = fd;
+			received.mapped[uint32_t(ids[size_t(i)])] = fd;
 			continue;
 		}
 		auto [it, fresh] = received.files.try_emplace(uint32_t(ids[size_t(i)]), fd);
@@ -123,7 +123,7 @@ void forget_received()
 		close(fd);
 	for (auto &[shmid, fd] : received.shmem)
 		close(fd);
-	for (auto &[id, fd] : received.ghosts)
+	for (auto &[id, fd] : received.mapped)
 		close(fd);
 	received = {};
 }
@@ -414,16 +414,17 @@ private:
 	std::map<uint32_t, uint32_t> parent_;
 };
 
-// Deleted files that several files of the tree are (mappings, descriptors
-// opened apart): criu makes each again from its ghost image, once, and
-// holds it.  Each process that maps it gets a descriptor of it, so that
-// shared mappings of it are one memory again, and criu opens descriptors
-// of it from it (SharedFiles), so that all are the same file: by its path,
-// where it stays until then (unlink()), unless another of the same name
-// is there.
-class Ghosts {
+// Files that criu makes once, before the processes, and holds: deleted
+// files that several files of the tree are (mappings, descriptors opened
+// apart), from their ghost images, and memfds that processes map.  Each
+// process that maps one gets a descriptor of it, so that shared mappings
+// of it are one memory again, and criu opens the descriptors of it from it
+// (SharedFiles), so that all are the same file: a deleted file by its
+// path, where it stays until then (unlink()), unless another of the same
+// name is there.
+class MadeFiles {
 public:
-	Ghosts(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
+	MadeFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
 	{
 		const std::map<uint32_t, FileEntry *> &files = live.front()->files_by_id;
 		std::map<uint32_t, int> users; // files, by ghost
@@ -432,34 +433,42 @@ public:
 				users[ghost_of(*f)]++;
 		for (const RestoreImages *img : live)
 			mapped_.merge(of_img(*img));
-		std::set<uint32_t> made;
+		std::set<uint32_t> ghosts;
+		std::map<uint32_t, const MemfdEntry *> memfds; // by inode id
 		for (uint32_t id : mapped_)
-			made.insert(ghost_of(*files.at(id)));
+			if (const FileEntry &f = *files.at(id); f.reg)
+				ghosts.insert(ghost_of(f));
+			else
+				memfds[f.memfd->inode_id] = f.memfd;
 		for (const auto &[ghost, n] : users)
 			if (n > 1)
-				made.insert(ghost);
+				ghosts.insert(ghost);
 		try {
-			for (uint32_t ghost : made) {
+			for (uint32_t ghost : ghosts) {
 				const FileEntry &f = *files.at(ghost);
 				if (!linked_.count(f.reg->path)) {
 					Ghost again = make_ghost(dir, f);
-					fds_[ghost] = again.fd.release();
+					ghosts_[ghost] = again.fd.release();
 					linked_.insert(again.path);
 				} else {
-					fds_[ghost] = open_ghost(dir, f, O_RDWR | O_CLOEXEC);
+					ghosts_[ghost] = open_ghost(dir, f, O_RDWR | O_CLOEXEC);
 				}
 			}
+			for (const auto &[inode, m] : memfds)
+				memfds_[inode] = make_memfd(dir, *m);
 		} catch (const Error &) {
 			drop();
 			throw;
 		}
 	}
-	~Ghosts() { drop(); }
-	Ghosts(const Ghosts &) = delete;
-	Ghosts &operator=(const Ghosts &) = delete;
+	~MadeFiles() { drop(); }
+	MadeFiles(const MadeFiles &) = delete;
+	MadeFiles &operator=(const MadeFiles &) = delete;
 
-	// criu's copies, by the id of their ghost image.
-	const std::map<uint32_t, int> &fds() const { return fds_; }
+	// criu's copies: deleted files by the id of their ghost image, memfds
+	// by inode id.
+	const std::map<uint32_t, int> &ghosts() const { return ghosts_; }
+	const std::map<uint32_t, int> &memfds() const { return memfds_; }
 	// Deleted again, once criu has opened what it opens of them.
 	void unlink()
 	{
@@ -467,29 +476,35 @@ public:
 			::unlink(path.c_str());
 		linked_.clear();
 	}
-	// A descriptor's file (not only a mapping's) that criu opens from the
-	// deleted file it made.
+	// A descriptor's file (not only a mapping's) that criu opens from what
+	// it made.
 	bool opens(const FileEntry &f) const
 	{
-		return f.reg && f.reg->deleted && fds_.count(ghost_of(f)) && !mapped_.count(f.id);
+		return !mapped_.count(f.id) && ((f.reg && f.reg->deleted && ghosts_.count(ghost_of(f))) ||
+						(f.memfd && memfds_.count(f.memfd->inode_id)));
 	}
 	// What img maps, by the file id of the mapping.
 	std::vector<std::pair<uint64_t, int>> of(const RestoreImages &img) const
 	{
 		std::vector<std::pair<uint64_t, int>> out;
-		for (uint32_t id : of_img(img))
-			out.push_back({id, fds_.at(ghost_of(img.file(id)))});
+		for (uint32_t id : of_img(img)) {
+			const FileEntry &f = img.file(id);
+			out.push_back({id, f.reg ? ghosts_.at(ghost_of(f)) : memfds_.at(f.memfd->inode_id)});
+		}
 		return out;
 	}
 
 private:
+	// The file ids of img's mappings of deleted files and memfds.
 	static std::set<uint32_t> of_img(const RestoreImages &img)
 	{
 		std::set<uint32_t> ids;
 		for (size_t i = 0; i < img.mm->n_vmas; i++) {
 			const VmaEntry &v = *img.mm->vmas[i];
-			if ((v.kind == VMA_ENTRY__KIND_T__FILE_SHARED || v.kind == VMA_ENTRY__KIND_T__FILE_PRIVATE) &&
-			    img.file(v.file_id).reg->deleted)
+			if (v.kind != VMA_ENTRY__KIND_T__FILE_SHARED && v.kind != VMA_ENTRY__KIND_T__FILE_PRIVATE)
+				continue;
+			const FileEntry &f = img.file(v.file_id);
+			if ((f.reg && f.reg->deleted) || f.memfd)
 				ids.insert(v.file_id);
 		}
 		return ids;
@@ -498,15 +513,16 @@ private:
 	void drop()
 	{
 		unlink();
-		for (auto &[id, fd] : fds_)
+		for (auto &[id, fd] : ghosts_)
 			close(fd);
-		fds_.clear();
+		for (auto &[id, fd] : memfds_)
+			close(fd);
+		ghosts_.clear(), memfds_.clear();
 	}
 
 	std::set<uint32_t> mapped_; // the file ids of mappings
-	std::map<uint32_t, int> fds_;
-	std::set<std::string> linked_; // paths where they are still
-
+	std::map<uint32_t, int> ghosts_, memfds_;
+	std::set<std::string> linked_; // paths where deleted files are still
 };
 
 // Files that several processes of the tree share (one open file inherited
@@ -518,7 +534,7 @@ private:
 // has children).
 class SharedFiles {
 public:
-	SharedFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live, const Ghosts &ghosts)
+	SharedFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live, const MadeFiles &made)
 		: sfd_(highest_own_fd()), engine_(sfd_, dir)
 	{
 		const std::map<uint32_t, FileEntry *> &files = live.front()->files_by_id;
@@ -535,14 +551,14 @@ public:
 			if (pids.size() > 1)
 				chosen.insert(group);
 		for (const auto &[id, f] : files)
-			if (ghosts.opens(*f))
+			if (made.opens(*f))
 				chosen.insert(groups.of(id));
 		choose_epolls(live, files, groups, chosen);
 		for (const auto &[id, f] : files)
 			if (f->type != FILE_ENTRY__TYPE_T__EXTERNAL && chosen.count(groups.of(id)))
 				engine_.add(factory_.make(*f), {});
 		engine_.leave_to_processes();
-		engine_.use_ghosts(ghosts.fds());
+		engine_.use_made(made.ghosts(), made.memfds());
 		engine_.run();
 	}
 	~SharedFiles() { engine_.close_unplaced(); }
@@ -873,7 +889,7 @@ void TreeRestorer::premap(const RestoreImages &p)
 	if (p.zombie())
 		return;
 	give_all(p.pid, shmem_->of(p), 1);
-	give_all(p.pid, ghosts_->of(p), 2);
+	give_all(p.pid, made_files_->of(p), 2);
 	post(p.pid, TreeCommand::Premap, 0, int32_t(&p - tree_.procs.data()));
 }
 
@@ -982,9 +998,9 @@ void TreeRestorer::create()
 	for (const RestoreImages &p : tree_.procs)
 		if (!p.zombie())
 			live.push_back(&p);
-	ghosts_ = std::make_unique<Ghosts>(dir_, live);
-	shared_ = std::make_unique<SharedFiles>(dir_, live, *ghosts_);
-	ghosts_->unlink();
+	made_files_ = std::make_unique<MadeFiles>(dir_, live);
+	shared_ = std::make_unique<SharedFiles>(dir_, live, *made_files_);
+	made_files_->unlink();
 	shmem_ = std::make_unique<SharedMemory>(live);
 	if (Progress::wanted(tree_.data_pages * 4096)) {
 		void *counter = mmap(nullptr, sizeof(*pages_read_), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -14,7 +14,7 @@
 
 namespace criu {
 
-class Ghosts;
+class MadeFiles;
 class SharedFiles;
 class SharedMemory;
 
@@ -87,7 +87,7 @@ private:
 	int was_subreaper_ = 0;
 	std::vector<Made> made_;
 	std::map<pid_t, pid_t> helper_of_; // a helper's pid: who made it
-	std::unique_ptr<Ghosts> ghosts_;
+	std::unique_ptr<MadeFiles> made_files_;
 	std::unique_ptr<SharedFiles> shared_;
 	std::unique_ptr<SharedMemory> shmem_;
 	// On a terminal: the bytes the processes have read of their pages.

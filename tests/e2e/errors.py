@@ -128,6 +128,9 @@ def dump_errors(c, work):
               "supported",)),
             ("iouring", "an io_uring instance",
              ("fd 3 is an io_uring instance (anon_inode:[io_uring]): not supported yet",)),
+            ("memfdsealed", "a memfd mapped writable and shared, sealed against writes since",
+             ("the mapping at 0x", "maps the memfd sealed writable and shared, and it is sealed against writes "
+              "since: not supported yet")),
             ("netlinkqueue", "a netlink socket with the kernel's answer not read",
              ("fd 3 is a netlink socket (protocol 0) with messages from the kernel not read yet: not supported yet",)),
             ("epollstdin", "an epoll criu must make watching stdin from the outside",

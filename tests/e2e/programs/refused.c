@@ -11,6 +11,7 @@
  *                eventfd moved from the number it was added with
  *   iouring      an io_uring instance, and a pidfd
  *   netlinkqueue a netlink socket with the kernel's answer not read yet
+ *   memfdsealed  a memfd mapped writable and shared, sealed against writes since
  * The dump must fail naming it, and the process go on as before.
  */
 #define _GNU_SOURCE
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -109,6 +111,12 @@ int main(int argc, char **argv)
 
 		s = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 		if (s < 0 || send(s, &req, req.h.nlmsg_len, 0) != (ssize_t)req.h.nlmsg_len)
+			e2e_fail("cannot set up: %s", strerror(errno));
+	} else if (!strcmp(what, "memfdsealed")) {
+		s = memfd_create("sealed", MFD_ALLOW_SEALING);
+		if (s < 0 || ftruncate(s, 4096) ||
+		    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s, 0) == MAP_FAILED ||
+		    fcntl(s, F_ADD_SEALS, F_SEAL_FUTURE_WRITE))
 			e2e_fail("cannot set up: %s", strerror(errno));
 	} else if (!strcmp(what, "ptyoutside")) {
 		s = getenv("E2E_PTY") ? open(getenv("E2E_PTY"), O_RDWR | O_NOCTTY) : -1;
