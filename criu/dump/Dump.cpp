@@ -181,13 +181,20 @@ void find_ctty_files(const Options &opts, DumpShared &s, const std::vector<TreeP
 			continue;
 		// tty_nr packs the minor's high bits above bit 20.
 		dev_t dev = makedev((p.stat.tty_nr >> 8) & 0xfff, (p.stat.tty_nr & 0xff) | ((p.stat.tty_nr >> 12) & 0xfff00));
-		auto slave = s.pty_slaves.find(dev);
-		if (slave == s.pty_slaves.end())
-			throw Error::described(format("pid %d leads a session whose controlling terminal (device %u:%u) no "
-						      "process of the dumped tree holds open: not supported yet",
+		if (auto slave = s.pty_slaves.find(dev); slave != s.pty_slaves.end()) {
+			s.ctty_files[p.pid] = slave->second;
+		} else if (auto closed = s.closed_slaves.find(dev); closed != s.closed_slaves.end()) {
+			// Held by no one: restore takes it through a slave of its own.
+			s.files.add(closed->second);
+			s.ctty_files[p.pid] = closed->second;
+			s.closed_slaves.erase(closed);
+		} else {
+			throw Error::described(format("pid %d leads a session whose controlling terminal (device %u:%u) is "
+						      "no pty of the dumped tree's, or one whose slave is open outside it: "
+						      "not supported yet",
 						      p.pid, major(dev), minor(dev)),
 					       ENOTSUP);
-		s.ctty_files[p.pid] = slave->second;
+		}
 	}
 }
 

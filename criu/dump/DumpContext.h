@@ -69,6 +69,9 @@ struct DumpShared {
 	std::vector<pid_t> pids; // the tree's live processes
 	std::map<pid_t, const FileEntry *> ctty_files; // session leaders' controlling ptys
 	std::map<dev_t, const FileEntry *> pty_slaves;  // a file of each pty slave open in the tree
+	// A slave entry of each pty of the tree whose slaves have all closed,
+	// not in files unless it is a session's controlling terminal.
+	std::map<dev_t, FileEntry *> closed_slaves;
 	std::vector<std::string> written; // image files made so far, removed if the dump fails
 	// Deleted files the tree maps (the file id of all their mappings, by
 	// st_dev and st_ino), and the ghost image of every deleted file the
@@ -100,7 +103,7 @@ struct DumpContext {
 	DumpContext(const Options &o, ImagesDir &d, compel::core::Task &t, pid_t parent_pid, DumpShared &s)
 		: opts(o), dir(d), task(t), pid(t.pid()), parent(parent_pid), arena(s.arena), files(s.files),
 		  inode_ids(s.inode_ids), seen_fds(s.seen_fds), flying(s.flying), epoll_targets(s.epoll_targets),
-		  pids(s.pids), pty_slaves(s.pty_slaves), unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets),
+		  pids(s.pids), pty_slaves(s.pty_slaves), closed_slaves(s.closed_slaves), unix_sockets(s.unix_sockets), tree_sockets(s.tree_sockets),
 		  mapped_deleted(s.mapped_deleted), ghosts(s.ghosts), mapped_memfds(s.mapped_memfds),
 		  written(s.written), mms(s.mms), parent_pagemaps(s.parent_pagemaps), progress(s.progress),
 		  progress_bytes(s.progress_bytes), pages(s.pages)
@@ -122,6 +125,7 @@ struct DumpContext {
 	std::vector<DumpShared::EpollTarget> &epoll_targets;
 	const std::vector<pid_t> &pids;
 	std::map<dev_t, const FileEntry *> &pty_slaves;
+	std::map<dev_t, FileEntry *> &closed_slaves;
 	// Descriptors in flight in the process's unix sockets, received by
 	// criu (MSG_PEEK); dump_files() gives each its file id in entry.
 	std::vector<InFlight> in_flight;

@@ -231,6 +231,51 @@ ProtobufCBinaryData take_input(DumpedFd &d, int master, uint32_t index)
 	return {bytes.size(), kept};
 }
 
+// The terminal settings and window size of fd, an end of a pty, into t.
+void read_settings(DumpedFd &d, int fd, TtyEntry &t)
+{
+	termios tio;
+	if (tcgetattr(fd, &tio) != 0)
+		d.fail("cannot read its terminal settings", errno);
+	t.iflag = tio.c_iflag, t.oflag = tio.c_oflag, t.cflag = tio.c_cflag, t.lflag = tio.c_lflag;
+	t.line = tio.c_line;
+	uint8_t *cc = d.c.arena.array<uint8_t>(NCCS);
+	memcpy(cc, tio.c_cc, NCCS);
+	t.cc = {NCCS, cc};
+	t.ispeed = uint32_t(cfgetispeed(&tio));
+	t.ospeed = uint32_t(cfgetospeed(&tio));
+	winsize ws;
+	if (ioctl(fd, TIOCGWINSZ, &ws) != 0)
+		d.fail("cannot read its window size", errno);
+	t.rows = ws.ws_row, t.cols = ws.ws_col, t.xpixel = ws.ws_xpixel, t.ypixel = ws.ws_ypixel;
+}
+
+// Pty index, whose master is the tree's, has had its slaves all closed:
+// one may still be a session's controlling terminal, which restore takes
+// through a slave file.  Its entry, from a slave of criu's own (harmless
+// now that the others are closed), waits in closed_slaves for the
+// session leaders' terminals to be known.
+void closed_slave(DumpedFd &d, int master, uint32_t index)
+{
+	UniqueFd slave;
+	try {
+		slave = open_slave(master, index);
+	} catch (const Error &e) {
+		d.fail(e.what(), e.err());
+	}
+	struct stat st;
+	if (fstat(slave.get(), &st) != 0)
+		d.fail(format("cannot stat the slave of pty %u", index), errno);
+	TtyEntry t = TTY_ENTRY__INIT;
+	t.index = index;
+	t.flags = O_RDWR;
+	read_settings(d, slave.get(), t);
+	FileEntry f = FILE_ENTRY__INIT;
+	f.type = FILE_ENTRY__TYPE_T__TTY;
+	f.tty = d.c.arena.make(t);
+	d.c.closed_slaves.try_emplace(st.st_rdev, d.c.arena.make(f));
+}
+
 } // namespace
 
 bool is_pty(const std::string &path)
@@ -267,20 +312,7 @@ FileEntry *dump_tty(DumpedFd &d)
 		d.fail("cannot read how much its terminal holds (FIONREAD)", errno);
 	t.index = index;
 	t.flags = d.flags;
-	termios tio;
-	if (tcgetattr(tty, &tio) != 0)
-		d.fail("cannot read its terminal settings", errno);
-	t.iflag = tio.c_iflag, t.oflag = tio.c_oflag, t.cflag = tio.c_cflag, t.lflag = tio.c_lflag;
-	t.line = tio.c_line;
-	uint8_t *cc = d.c.arena.array<uint8_t>(NCCS);
-	memcpy(cc, tio.c_cc, NCCS);
-	t.cc = {NCCS, cc};
-	t.ispeed = uint32_t(cfgetispeed(&tio));
-	t.ospeed = uint32_t(cfgetospeed(&tio));
-	winsize ws;
-	if (ioctl(tty, TIOCGWINSZ, &ws) != 0)
-		d.fail("cannot read its window size", errno);
-	t.rows = ws.ws_row, t.cols = ws.ws_col, t.xpixel = ws.ws_xpixel, t.ypixel = ws.ws_ypixel;
+	read_settings(d, tty, t);
 	if (t.master) {
 		int pkt = 0, locked = 0;
 		if (ioctl(tty, TIOCGPKT, &pkt) != 0 || ioctl(tty, TIOCGPTLCK, &locked) != 0)
@@ -311,6 +343,8 @@ FileEntry *dump_tty(DumpedFd &d)
 			t.has_output = true;
 			t.output = take_output(d, tty, index, size_t(queued), pkt != 0);
 		}
+		if (t.hung_up)
+			closed_slave(d, tty, index);
 		// A slave that nobody holds has read nothing: opening one to look
 		// would end the state of a pty whose slave was never opened.
 		if (!t.hung_up && holds_slave(d, index)) {

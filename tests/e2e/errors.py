@@ -117,9 +117,6 @@ def dump_errors(c, work):
             ("ptyunread", "a pty holding a line nobody read",
              ("fd 3 is /dev/ptmx with", "bytes not read yet, and no process of the tree holds its slave: "
               "not supported yet")),
-            ("lostctty", "a session's terminal nobody holds open",
-             ("leads a session whose controlling terminal (device 136:",
-              "no process of the dumped tree holds open: not supported yet")),
             ("selfsend", "a socket sent through itself",
              ("is in flight in what it, its peer or its listener has received",
               "restoring it is not supported yet")),
@@ -144,6 +141,10 @@ def dump_errors(c, work):
         os.environ["E2E_REFUSE"], os.environ["E2E_PTY"] = "ptyoutside", os.ttyname(slave)
         refused_dump(c, work, "refused", "a pty whose master is elsewhere", "fd 3 is the terminal /dev/pts/",
                      "whose master is outside the tree: not supported yet", work_name="refused-ptyoutside")
+        os.environ["E2E_REFUSE"] = "cttyoutside"
+        refused_dump(c, work, "refused", "a session's terminal whose master is elsewhere",
+                     "leads a session whose controlling terminal (device 136:", "is no pty of the dumped tree's, or "
+                     "one whose slave is open outside it: not supported yet", work_name="refused-cttyoutside")
     finally:
         os.close(master)
         os.close(slave)

@@ -76,10 +76,11 @@ def status_of(path, keys):
 
 
 def ids(pid):
-    """Parent, process group, session, and whether it is a zombie."""
+    """Parent, process group, session, controlling terminal (its device),
+    and whether it is a zombie."""
     stat = read(f"/proc/{pid}/stat")
     f = stat[stat.rindex(")") + 2:].split()
-    return {"ppid": int(f[1]), "pgid": int(f[2]), "sid": int(f[3]), "zombie": f[0] == "Z"}
+    return {"ppid": int(f[1]), "pgid": int(f[2]), "sid": int(f[3]), "tty": int(f[4]), "zombie": f[0] == "Z"}
 
 
 def tree_of(root):

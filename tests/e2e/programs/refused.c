@@ -4,7 +4,8 @@
  *   namedsender  a datagram queued from a named socket outside the tree
  *   ptyunread    a pty holding a line nobody has read (its slave never opened)
  *   ptyoutside   the slave of a pty whose master is elsewhere (E2E_PTY)
- *   lostctty     a session leader whose controlling pty's slave nobody holds
+ *   cttyoutside  a session leader whose controlling terminal is such a slave,
+ *                closed since
  *   selfsend     a socket in flight in what its own peer has received
  *   epollflying  an epoll watching an eventfd only in flight in a unix socket
  *   epollstdin   an epoll watching stdin (a pipe from the outside) and an
@@ -118,17 +119,14 @@ int main(int argc, char **argv)
 		    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, s, 0) == MAP_FAILED ||
 		    fcntl(s, F_ADD_SEALS, F_SEAL_FUTURE_WRITE))
 			e2e_fail("cannot set up: %s", strerror(errno));
+	} else if (!strcmp(what, "cttyoutside")) {
+		if (!getenv("E2E_PTY") || setsid() < 0 || (t = open(getenv("E2E_PTY"), O_RDWR)) < 0 || close(t))
+			e2e_fail("cannot take the pty E2E_PTY names as the terminal: %s", strerror(errno));
+		s = -1;
 	} else if (!strcmp(what, "ptyoutside")) {
 		s = getenv("E2E_PTY") ? open(getenv("E2E_PTY"), O_RDWR | O_NOCTTY) : -1;
 		if (s < 0)
 			e2e_fail("cannot open the pty E2E_PTY names: %s", strerror(errno));
-	} else if (!strcmp(what, "lostctty")) {
-		char name[64];
-
-		s = posix_openpt(O_RDWR | O_NOCTTY);
-		if (s < 0 || unlockpt(s) || ptsname_r(s, name, sizeof(name)) || setsid() < 0 || (t = open(name, O_RDWR)) < 0)
-			e2e_fail("cannot set up: %s", strerror(errno));
-		close(t); /* the session keeps it as its terminal */
 	} else if (!strcmp(what, "selfsend")) {
 		char control[CMSG_SPACE(sizeof(int))] = {0};
 		struct iovec iov = {"s", 1};
