@@ -420,8 +420,8 @@ private:
 // process that maps one gets a descriptor of it, so that shared mappings
 // of it are one memory again, and criu opens the descriptors of it from it
 // (SharedFiles), so that all are the same file: a deleted file by its
-// path, where it stays until then (unlink()), unless another of the same
-// name is there.
+// path, where it stays until then (unlink()), unless another to be made
+// again has the same name.
 class MadeFiles {
 public:
 	MadeFiles(const ImagesDir &dir, const std::vector<const RestoreImages *> &live)
@@ -443,10 +443,15 @@ public:
 		for (const auto &[ghost, n] : users)
 			if (n > 1)
 				ghosts.insert(ghost);
+		// Deleted files of one name are made again one after the other, each
+		// deleted again at once: none may keep the name for the others.
+		std::map<std::string, int> names;
+		for (uint32_t ghost : ghosts)
+			names[files.at(ghost)->reg->path]++;
 		try {
 			for (uint32_t ghost : ghosts) {
 				const FileEntry &f = *files.at(ghost);
-				if (!linked_.count(f.reg->path)) {
+				if (names[f.reg->path] == 1) {
 					Ghost again = make_ghost(dir, f);
 					ghosts_[ghost] = again.fd.release();
 					linked_.insert(again.path);

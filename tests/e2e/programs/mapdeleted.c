@@ -12,6 +12,9 @@
  * shared, and so does the child.  After the restore all are one file: what
  * the child writes through its descriptor shows in the parent's mapping,
  * and the descriptors have the file's inode, their offsets and flags.
+ *
+ * And two deleted files of one name (made, mapped and deleted one after
+ * the other): each comes back as itself, with that name.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -47,7 +50,7 @@ static int open_as_they_were(int inherited, int apart)
 
 int main(int argc, char **argv)
 {
-	char *shared, *priv, *both;
+	char *shared, *priv, *both, *first, *second;
 	int inherited, apart;
 	pid_t child;
 
@@ -56,6 +59,8 @@ int main(int argc, char **argv)
 	shared = map_deleted("shared.bin", MAP_SHARED, 's');
 	priv = map_deleted("private.bin", MAP_PRIVATE, 'p');
 	priv[PAGE] = 'W';
+	first = map_deleted("same.bin", MAP_SHARED, '1');
+	second = map_deleted("same.bin", MAP_SHARED, '2');
 	inherited = open("both.bin", O_RDWR | O_CREAT | O_TRUNC, 0600);
 	apart = open("both.bin", O_RDONLY);
 	if (inherited < 0 || apart < 0 || ftruncate(inherited, 2 * PAGE) || unlink("both.bin"))
@@ -69,6 +74,7 @@ int main(int argc, char **argv)
 		e2e_tree_ready(0);
 		e2e_wait();
 		shared[PAGE + 1] = 'C';
+		first[1] = 'F', second[1] = 'S';
 		if (pwrite(inherited, "D", 1, PAGE + 2) != 1)
 			_exit(2);
 		_exit(shared[0] == 's' && priv[0] == 'p' && priv[PAGE] == 'W' && both[0] == 'b' ? 0 : 1);
@@ -87,5 +93,7 @@ int main(int argc, char **argv)
 		e2e_fail("the child's write through its descriptor of both.bin does not show in the parent's mapping");
 	if (shared[0] != 's' || priv[0] != 'p' || priv[PAGE] != 'W' || priv[PAGE + 1] != 'p')
 		e2e_fail("the mappings do not hold what they held");
+	if (first[0] != '1' || first[1] != 'F' || second[0] != '2' || second[1] != 'S')
+		e2e_fail("the two deleted files of one name are not each itself, shared with the child");
 	e2e_pass();
 }
