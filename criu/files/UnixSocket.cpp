@@ -248,10 +248,11 @@ void save_queue(DumpedFd &d, const proc::UnixSocket &s, UnixSkEntry &u)
 
 // Who could have sent each queued datagram, as restore can send it again:
 // anybody without a name to a socket with one, a socket of the tree (from
-// which restore sends it again), or a socket that is gone (restore binds
-// one to its name for the time it takes); not one outside the tree, which
-// holds the name.  (What a stream or seqpacket socket has received came
-// from the other end of its connection.)
+// which restore sends it again), or a socket that is gone or bound to a
+// path outside the tree (restore binds one to the name for the time it
+// takes, the socket file there moved aside); not one outside the tree
+// bound to an abstract name, which it holds.  (What a stream or seqpacket
+// socket has received came from the other end of its connection.)
 void check_senders(DumpedFd &d, const proc::UnixSocket &s, const proc::UnixSocket *peer, const UnixSkEntry &u)
 {
 	bool paired = peer && peer->peer == s.ino; // a socketpair: what it has came from its peer
@@ -264,10 +265,15 @@ void check_senders(DumpedFd &d, const proc::UnixSocket &s, const proc::UnixSocke
 					 "restoring it is not supported yet");
 			continue;
 		}
+		if (sender[0] != '\0' && sender[0] != '/')
+			d.refuse(format("is a unix socket with a datagram queued from the relative path %s: not supported yet",
+					sender.c_str()));
+		if (sender[0] != '\0')
+			continue;
 		for (const auto &[ino, k] : *d.c.unix_sockets)
 			if (k.name == sender && k.type == SOCK_DGRAM && !in_tree(d.c, ino))
 				d.refuse(format("is a unix socket with a datagram queued from %s, a socket outside the dumped "
-						"tree: not supported yet",
+						"tree with that abstract name: not supported yet",
 						printable(sender).c_str()));
 	}
 }

@@ -113,7 +113,7 @@ def dump_errors(c, work):
              ("fd 3 is a unix socket bound to the relative path relative.sock: not supported yet",)),
             ("namedsender", "a datagram from a named socket outside the tree queued",
              ("fd 3 is a unix socket with a datagram queued from @e2e-refused-b-",
-              "a socket outside the dumped tree: not supported yet")),
+              "a socket outside the dumped tree with that abstract name: not supported yet")),
             ("ptyunread", "a pty holding a line nobody read",
              ("fd 3 is /dev/ptmx with", "bytes not read yet, and no process of the tree holds its slave: "
               "not supported yet")),

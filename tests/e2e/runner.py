@@ -392,6 +392,12 @@ def run(args):
             if os.path.exists(f"/proc/{p}"):
                 os.kill(p, signal.SIGKILL)
                 reap(p)
+        # Orphans of the program's that have ended (ours: a subreaper).
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
 
 
 def main():
