@@ -21,7 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from realprogram import criu, main  # noqa: E402
-from runner import Failure, compare, outside, reap, wait_for  # noqa: E402
+from runner import Failure, compare, outside, reap, steady, wait_for  # noqa: E402
 
 THREADS = 5  # at least: the main one, 1 more for I/O, 3 background ones (and jemalloc's, if it starts one)
 
@@ -74,7 +74,8 @@ def one_round(args, leave_running):
         threads = []
         wait_for(lambda: threads.append(len(os.listdir(f"/proc/{pid}/task"))) or threads[-5:] == [threads[-1]] * 5,
                  "redis-server's threads to settle")
-        before = outside(pid)
+        # The SET's connection goes when redis-server reads its end.
+        before = steady(lambda: outside(pid), "redis-server to close the SET's connection")
         images = os.path.join(args.workdir, "images")
         shutil.rmtree(images, ignore_errors=True)
         criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
