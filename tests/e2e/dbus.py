@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from realprogram import criu, end_all, main  # noqa: E402
+from realprogram import dump, end_all, main, restore  # noqa: E402
 from runner import Failure, agrees, outside, steady, wait_for  # noqa: E402
 
 CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -79,14 +79,11 @@ def one_round(args, leave_running):
     try:
         ident = bus_id(address)
         before = steady(lambda: outside(pid), "dbus-daemon to close the connections of the calls")
-        images = os.path.join(args.workdir, "images")
-        shutil.rmtree(images, ignore_errors=True)
-        criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
-             *(["--leave-running"] if leave_running else []))
+        images = dump(args, pid, leave_running)
         if leave_running and bus_id(address) != ident:
             raise Failure("after a dump with --leave-running, the bus has another id")
         end_all([pid], "the dumped dbus-daemon to end")  # with --leave-running, killed here
-        criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
+        restore(args, images)
         agrees({pid: before}, lambda: {pid: outside(pid)}, False)
         if bus_id(address) != ident:
             raise Failure("the restored bus has another id")

@@ -24,7 +24,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from realprogram import criu, end_all, main  # noqa: E402
+from realprogram import dump, end_all, main, restore  # noqa: E402
 from runner import Failure, agrees, outside_tree, reap, tree_of, wait_for  # noqa: E402
 
 WORKERS = 2
@@ -108,10 +108,7 @@ def one_round(args, leave_running):
     try:
         workers_answering(sock_path, workers)
         before = outside_tree(pid)
-        images = os.path.join(args.workdir, "images")
-        shutil.rmtree(images, ignore_errors=True)
-        criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
-             *(["--leave-running"] if leave_running else []))
+        images = dump(args, pid, leave_running)
         if leave_running:
             workers_answering(sock_path, workers)
             for p in [pid] + workers:
@@ -119,7 +116,7 @@ def one_round(args, leave_running):
         master.wait()
         for w in workers:
             reap(w)  # our orphans
-        criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
+        restore(args, images)
         agrees(before, lambda: outside_tree(pid), False)
         workers_answering(sock_path, workers)
         # A reload: new workers, started by the master, and the old ones

@@ -12,12 +12,11 @@ the end.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from realprogram import criu, end_all, main  # noqa: E402
+from realprogram import dump, end_all, main, restore  # noqa: E402
 from runner import Failure, tree_of, wait_for  # noqa: E402
 
 
@@ -49,18 +48,15 @@ def one_round(args, leave_running):
     pid = shell.pid
     try:
         wait_for(lambda: os.path.exists(out) and len(lines(out)) >= 3, "the pipeline to write 3 lines")
-        images = os.path.join(args.workdir, "images")
-        shutil.rmtree(images, ignore_errors=True)
         procs = tree_of(pid)
-        criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
-             *(["--leave-running"] if leave_running else []))
+        images = dump(args, pid, leave_running)
         end_all(procs, "the dumped pipeline to be gone")  # with --leave-running, killed here
         if leave_running:
             # What the pipeline wrote between the dump and the kill is not
             # the images': the restored cat writes from where it was then.
             os.truncate(out, dumped_position(args, images, out))
         before = lines(out)
-        criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
+        restore(args, images)
         wait_for(lambda: len(lines(out)) >= len(before) + 3, "the restored pipeline to write 3 more lines")
         after = lines(out)
         if after[:len(before)] != before:

@@ -1,5 +1,6 @@
 """What the tests of real programs (redis.py, pipeline.py...) share: criu
-run in the test's directory, ending their processes, and a main() that
+run in the test's directory (a dump into DIR/images, its restore), ending
+their processes, and a main() that
 runs a round with a plain dump and one with --leave-running, as a child
 subreaper (the restored programs are children of criu's, which goes: ours
 to reap)."""
@@ -21,6 +22,20 @@ def criu(args, *argv):
                          text=True)
     if res.returncode != 0:
         raise Failure(f"criu {' '.join(argv)} failed ({res.returncode}):\n{res.stderr}")
+
+
+def dump(args, pid, leave_running):
+    """criu dump of the tree under pid into a fresh DIR/images, with
+    --leave-running or not; the images' directory."""
+    images = os.path.join(args.workdir, "images")
+    shutil.rmtree(images, ignore_errors=True)
+    criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
+         *(["--leave-running"] if leave_running else []))
+    return images
+
+
+def restore(args, images):
+    criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
 
 
 def gone(pids):

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from realprogram import criu, main  # noqa: E402
+from realprogram import dump, main, restore  # noqa: E402
 from runner import Failure, compare, outside, reap, steady, wait_for  # noqa: E402
 
 THREADS = 5  # at least: the main one, 1 more for I/O, 3 background ones (and jemalloc's, if it starts one)
@@ -76,16 +76,13 @@ def one_round(args, leave_running):
                  "redis-server's threads to settle")
         # The SET's connection goes when redis-server reads its end.
         before = steady(lambda: outside(pid), "redis-server to close the SET's connection")
-        images = os.path.join(args.workdir, "images")
-        shutil.rmtree(images, ignore_errors=True)
-        criu(args, "dump", "-t", str(pid), "-D", images, "-o", "dump.log", "-v4",
-             *(["--leave-running"] if leave_running else []))
+        images = dump(args, pid, leave_running)
         if leave_running:
             if command(sock_path, "GET", "counter") != "41":
                 raise Failure("after a dump with --leave-running, redis-server lost the value")
             os.kill(pid, signal.SIGKILL)
         reap(pid)
-        criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
+        restore(args, images)
         compare(before, outside(pid))
         got = command(sock_path, "GET", "counter")
         if got != "41":

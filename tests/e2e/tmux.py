@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from realprogram import criu, end_all, main  # noqa: E402
+from realprogram import dump, end_all, main, restore  # noqa: E402
 from runner import Failure, agrees, outside_tree, steady, tree_of, wait_for  # noqa: E402
 
 
@@ -57,14 +57,11 @@ def one_round(args, leave_running):
                  "the pane to settle")
         tree = tree_of(server)
         before = steady(lambda: outside_tree(server), "the tmux server to close its clients' connections")
-        images = os.path.join(args.workdir, "images")
-        shutil.rmtree(images, ignore_errors=True)
-        criu(args, "dump", "-t", str(server), "-D", images, "-o", "dump.log", "-v4",
-             *(["--leave-running"] if leave_running else []))
+        images = dump(args, server, leave_running)
         if leave_running and pane(args) != shown:
             raise Failure("after a dump with --leave-running, the pane shows something else")
         end_all(tree, "the dumped tree to end")  # with --leave-running, killed here
-        criu(args, "restore", "-D", images, "-d", "-o", "restore.log", "-v4")
+        restore(args, images)
         agrees(before, lambda: outside_tree(server), False)
         if pane(args) != shown:
             raise Failure(f"the restored pane shows {pane(args)!r}, not {shown!r}")
