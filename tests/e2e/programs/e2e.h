@@ -165,4 +165,16 @@ static __attribute__((unused)) int e2e_verdict_of(pid_t child)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+#ifdef _GNU_SOURCE
+/* A new pty, unlocked: its master; name gets its slave's path. */
+static __attribute__((unused)) int e2e_pty(char *name, size_t len)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+
+	if (master < 0 || unlockpt(master) || ptsname_r(master, name, len))
+		e2e_fail("cannot make a pty: %s", strerror(errno));
+	return master;
+}
+#endif
+
 #endif

@@ -19,11 +19,10 @@ static int pty(int *slave, tcflag_t lflag_off, tcflag_t iflag_off)
 {
 	char name[64];
 	struct termios tio;
-	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	int master = e2e_pty(name, sizeof(name));
 
-	if (master < 0 || unlockpt(master) || ptsname_r(master, name, sizeof(name)) ||
-	    (*slave = open(name, O_RDWR | O_NOCTTY)) < 0 || tcgetattr(*slave, &tio))
-		e2e_fail("cannot make a pty: %s", strerror(errno));
+	if ((*slave = open(name, O_RDWR | O_NOCTTY)) < 0 || tcgetattr(*slave, &tio))
+		e2e_fail("cannot open %s: %s", name, strerror(errno));
 	tio.c_lflag &= ~lflag_off;
 	tio.c_iflag &= ~iflag_off;
 	tio.c_cc[VMIN] = 1, tio.c_cc[VTIME] = 0;

@@ -48,9 +48,7 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		leader_closes |= !strcmp(argv[i], "--leader-closes");
 	e2e_tree_init();
-	master = posix_openpt(O_RDWR | O_NOCTTY);
-	if (master < 0 || unlockpt(master) || ptsname_r(master, name, sizeof(name)))
-		e2e_fail("cannot make a pty: %s", strerror(errno));
+	master = e2e_pty(name, sizeof(name));
 	child = fork();
 	if (child == 0) {
 		pid_t grandchild;
