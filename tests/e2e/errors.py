@@ -111,6 +111,9 @@ def dump_errors(c, work):
     for case, what, texts in (
             ("relsock", "a unix socket bound to a relative path",
              ("fd 3 is a unix socket bound to the relative path relative.sock: not supported yet",)),
+            ("relsender", "a datagram queued from a socket bound to a relative path",
+             ("fd 3 is a unix socket with a datagram queued from the relative path relsender.sock: not "
+              "supported yet",)),
             ("namedsender", "a datagram from a named socket outside the tree queued",
              ("fd 3 is a unix socket with a datagram queued from @e2e-refused-b-",
               "a socket outside the dumped tree with that abstract name: not supported yet")),

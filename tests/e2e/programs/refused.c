@@ -2,6 +2,7 @@
  * What criu refuses to dump yet, one case per run, chosen by E2E_REFUSE:
  *   relsock      a unix socket bound to a relative path
  *   namedsender  a datagram queued from a named socket outside the tree
+ *   relsender    a datagram queued from a socket bound to a relative path, gone
  *   ptyunread    a pty holding a line nobody has read (its slave never opened)
  *   ptyoutside   the slave of a pty whose master is elsewhere (E2E_PTY)
  *   cttyoutside  a session leader whose controlling terminal is such a slave,
@@ -70,6 +71,16 @@ int main(int argc, char **argv)
 		s = socket(AF_UNIX, SOCK_DGRAM, 0);
 		if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)))
 			e2e_fail("bind: %s", strerror(errno));
+	} else if (!strcmp(what, "relsender")) {
+		strcpy(b.sun_path, "relsender.sock");
+		b.sun_family = AF_UNIX;
+		unlink(b.sun_path);
+		alen = abstract(&a, "r");
+		s = socket(AF_UNIX, SOCK_DGRAM, 0);
+		t = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (bind(s, (struct sockaddr *)&a, alen) || bind(t, (struct sockaddr *)&b, sizeof(b)) ||
+		    sendto(t, "x", 1, 0, (struct sockaddr *)&a, alen) != 1 || close(t))
+			e2e_fail("cannot set up: %s", strerror(errno));
 	} else if (!strcmp(what, "namedsender")) {
 		int hold[2];
 		char c;
