@@ -506,6 +506,11 @@ TEST_CASE("restore refuses memory left to a parent that cannot give it", "[criu]
 	write_memory_tree(dir, {vma(0x10000, 0x20000, anon, false)}, {vma(0x10000, 0x20000, anon, false)},
 			  {pages(0x11000, 1, PAGEMAP_ENTRY__FLAG_T__DISCARD)});
 	CHECK_THAT(refusal(dir), Catch::Contains("are listed as DISCARD, in a vma that is not inherited"));
+	VmaEntry unknown = vma(0x10000, 0x20000, VMA_ENTRY__KIND_T__FILE_SHARED, false);
+	unknown.file_id = 2;
+	write_memory_tree(dir, {unknown}, {}, {});
+	CHECK_THAT(refusal(dir), Catch::Contains("mm-4242.img: vma 0 maps file 2, which files.img lacks (a regular file "
+						  "or memfd)"));
 	// Sound memory: the next check is that of the files, whose identity
 	// these images leave out.
 	write_memory_tree(dir, {vma(0x10000, 0x20000, anon, false)}, {vma(0x10000, 0x20000, anon, true)},
