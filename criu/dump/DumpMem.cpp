@@ -77,7 +77,7 @@ uint32_t deleted_file(DumpContext &c, FileEntry *f, const std::string &link, con
 
 bool is_memfd_name(const std::string &name) { return name.rfind("/memfd:", 0) == 0; }
 
-// A memfd the tree maps: one file entry for every mapping of it, its
+// A memfd the tree maps: one file entry for all its mappings, its
 // contents saved once with any descriptor of it (by inode).  Restore makes
 // it before the processes, and gives it to each that maps it.
 uint32_t mapped_memfd(DumpContext &c, const std::string &link, const proc::Vma &v)

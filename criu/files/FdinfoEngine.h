@@ -62,8 +62,10 @@ private:
 	void finish(FileDesc &file);
 	static int made(const std::map<uint32_t, int> *fds, uint32_t id)
 	{
-		auto it = fds ? fds->find(id) : std::map<uint32_t, int>::const_iterator();
-		return fds && it != fds->end() ? it->second : -1;
+		if (!fds)
+			return -1;
+		auto it = fds->find(id);
+		return it == fds->end() ? -1 : it->second;
 	}
 
 	const ServiceFds &sfd_;
